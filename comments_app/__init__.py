@@ -1,0 +1,47 @@
+"""The comment box's backend: a Flask app factory around the comments blueprint."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask, request
+
+from . import auth, cli, comments, config, errors, health, origins, pages
+from .store import JsonFileStore, Store
+
+
+def create_app(test_config: Mapping | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then test_config; check them all."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(config.defaults())
+    app.config.from_mapping(PUBLIC_FOLDER=str(config.PROJECT_ROOT / "public"))
+    app.config.from_mapping(config.from_env(os.environ))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    settings = config.validate(app.config)
+
+    app.extensions["comments_settings"] = settings
+    app.extensions["comments_store"] = open_store(settings)
+
+    errors.init_app(app)
+    origins.init_app(app, settings)
+    auth.init_app(app, settings)
+    app.register_blueprint(comments.bp)
+    app.register_blueprint(health.bp)
+    pages.init_app(app)
+    cli.init_app(app)
+    app.after_request(add_api_headers)
+    return app
+
+
+def open_store(settings: dict) -> Store:
+    """Return the store the settings choose: PostgreSQL with DATABASE_URL, else the JSON file."""
+    return JsonFileStore(settings["file"])
+
+
+def add_api_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.blueprint == "comments" or response.mimetype == "application/json":
+        response.headers.setdefault("Cache-Control", "no-cache")
+    return response

@@ -1,0 +1,166 @@
+"""Read the settings from the environment and check them before anything starts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Where the JSON store lives unless COMMENTS_FILE says otherwise: the project root,
+# found from this file rather than from the process's working directory.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+AUTH_SCOPES = ("all", "write")
+
+
+class ConfigError(Exception):
+    """A setting has a value the app cannot start with."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+
+
+def defaults() -> dict:
+    """Return the settings used when the environment says nothing."""
+    return {
+        "COMMENTS_FILE": str(PROJECT_ROOT / "comments.json"),
+        "COMMENTS_AUTH_USERS": "",
+        "COMMENTS_AUTH_SCOPE": "all",
+        "COMMENTS_CORS_ORIGINS": "",
+        "DATABASE_URL": "",
+        "COMMENTS_DB_TIMEOUT": "5",
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+    }
+
+
+def from_env(environ: Mapping[str, str]) -> dict:
+    """Return the settings that the environment sets."""
+    return {name: environ[name] for name in defaults() if name in environ}
+
+
+def validate(config: Mapping) -> dict:
+    """Check the raw settings and return them parsed; raise ConfigError naming the bad one."""
+    database_url = str(config["DATABASE_URL"]).strip()
+    if database_url:
+        check_database_url(database_url)
+    return {
+        "file": parse_file(config["COMMENTS_FILE"]),
+        "auth_users": parse_auth_users(config["COMMENTS_AUTH_USERS"]),
+        "auth_scope": parse_choice("COMMENTS_AUTH_SCOPE", config["COMMENTS_AUTH_SCOPE"], AUTH_SCOPES),
+        "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),
+        "database_url": database_url,
+        "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
+    }
+
+
+def load(environ: Mapping[str, str] = os.environ) -> dict:
+    """Validate the settings a process started with; used by gunicorn before it forks."""
+    return validate({**defaults(), **from_env(environ)})
+
+
+def parse_file(value: str | os.PathLike) -> Path:
+    text = str(value).strip()
+    if not text:
+        raise ConfigError("COMMENTS_FILE", "must name a file, for example comments.json")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = PROJECT_ROOT / path
+    if path.is_dir():
+        raise ConfigError("COMMENTS_FILE", f"{path} is a folder, not a file")
+    return path
+
+
+def parse_auth_users(value: str | Mapping[str, str]) -> dict[str, str]:
+    """Parse "user:hash,user:hash" into a dict, checking every hash's shape."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        pairs = []
+        for item in filter(None, (part.strip() for part in str(value).split(","))):
+            user, sep, pw_hash = item.partition(":")
+            if not sep:
+                raise ConfigError(
+                    "COMMENTS_AUTH_USERS",
+                    f"entry {user!r} has no password hash; expected user:hash "
+                    "(make a hash with: flask --app wsgi hash-password)",
+                )
+            pairs.append((user.strip(), pw_hash.strip()))
+    users: dict[str, str] = {}
+    for user, pw_hash in pairs:
+        if not user:
+            raise ConfigError("COMMENTS_AUTH_USERS", "an entry has an empty user name")
+        if user in users:
+            raise ConfigError("COMMENTS_AUTH_USERS", f"user {user!r} is listed twice")
+        problem = hash_problem(pw_hash)
+        if problem:
+            raise ConfigError("COMMENTS_AUTH_USERS", f"the hash for {user!r} {problem}")
+        users[user] = pw_hash
+    return users
+
+
+def hash_problem(pw_hash: str) -> str | None:
+    """Say what is wrong with a werkzeug password hash, or None when it looks usable."""
+    if not pw_hash:
+        return "is empty (make one with: flask --app wsgi hash-password)"
+    method, *rest = pw_hash.split("$")
+    if len(rest) != 2 or not all(rest):
+        return "is not a werkzeug password hash (method$salt$hash)"
+    name, *params = method.split(":")
+    if name == "scrypt":
+        if len(params) not in (0, 3) or not all(p.isdigit() for p in params):
+            return f"has an invalid scrypt method {method!r}"
+        return None
+    if name == "pbkdf2":
+        if not params or params[0] not in hashlib.algorithms_available:
+            return f"has an unknown pbkdf2 digest in {method!r}"
+        if len(params) > 2 or (len(params) == 2 and not params[1].isdigit()):
+            return f"has an invalid pbkdf2 method {method!r}"
+        return None
+    return f"uses the unknown hash method {name!r} (expected scrypt or pbkdf2)"
+
+
+def parse_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise ConfigError(name, f"must be one of {', '.join(choices)}, not {value!r}")
+    return text
+
+
+def parse_number(name: str, value: str | float, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be a number, not {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(name, f"must be between {low:g} and {high:g}, not {value!r}")
+    return number
+
+
+def parse_origins(value: str) -> tuple[str, ...]:
+    """Parse the comma-separated CORS origins; "*" alone allows reading from anywhere."""
+    origins = tuple(filter(None, (part.strip().rstrip("/") for part in str(value).split(","))))
+    if "*" in origins:
+        if len(origins) > 1:
+            raise ConfigError("COMMENTS_CORS_ORIGINS", "use either * alone or a list of origins")
+        return origins
+    for origin in origins:
+        parts = urlsplit(origin)
+        if any(char in origin for char in "*?\\^$()[]") or parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise ConfigError(
+                "COMMENTS_CORS_ORIGINS",
+                f"{origin!r} is not an origin like https://example.com or http://localhost:5173",
+            )
+    return origins
+
+
+def check_database_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ConfigError(
+            "DATABASE_URL", f"must start with postgres:// or postgresql://, not {parts.scheme}://"
+        )
+    if not parts.path.strip("/") and not parts.hostname:
+        raise ConfigError("DATABASE_URL", "names no host and no database")

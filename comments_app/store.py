@@ -1,0 +1,301 @@
+"""The comment stores, and the JSON file store that many processes share safely.
+
+Nothing here imports Flask: a store takes plain values and returns plain values,
+so it can be tested and benchmarked on its own.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+
+class StoreError(Exception):
+    """The store cannot answer now; the message says why, for a person."""
+
+
+class StoreUnreadable(StoreError):
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"comments store is unreadable: {path}: {reason}")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of the list: its ETag and its JSON bytes, ready to send."""
+
+    etag: str
+    body: bytes
+
+
+class Store(Protocol):
+    """What the blueprint needs from a store, whichever one it is."""
+
+    def etag(self) -> str:
+        """Return the current version's ETag without reading the list."""
+
+    def snapshot(self) -> Snapshot:
+        """Return the current list as JSON bytes, with its ETag."""
+
+    def add(self, author: str, text: str) -> tuple[dict, Snapshot]:
+        """Store a new comment; return it and the list that now holds it."""
+
+    def get(self, comment_id: int) -> dict | None:
+        """Return one comment, or None."""
+
+    def close(self) -> None:
+        """Release what the store holds open."""
+
+
+def new_comment(comment_id: int, author: str, text: str) -> dict:
+    """Return a comment as it is stored and served, stamped with the time in UTC."""
+    created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {"id": comment_id, "author": author, "text": text, "created": created}
+
+
+def encode_comment(comment: dict) -> bytes:
+    return json.dumps(comment, ensure_ascii=False).encode()
+
+
+def encode_list(lines: Iterable[bytes]) -> bytes:
+    """Join encoded comments into the layout every store writes: one comment a line."""
+    joined = b",\n".join(lines)
+    return b"[\n" + joined + b"\n]\n" if joined else b"[]\n"
+
+
+def append_encoded(body: bytes, line: bytes) -> bytes:
+    """Add one encoded comment to a list in encode_list's layout, without parsing it."""
+    if body == b"[]\n":
+        return b"[\n" + line + b"\n]\n"
+    return body[: -len(b"\n]\n")] + b",\n" + line + b"\n]\n"
+
+
+def parse_list(body: bytes) -> list[dict]:
+    """Parse a comments file; raise ValueError saying, for a person, what is wrong."""
+    try:
+        items = json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+        ) from None
+    if not isinstance(items, list):
+        raise ValueError(f"not a JSON array but a {type(items).__name__}")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValueError(f"item {index} is not an object")
+    return items
+
+
+def last_id(items: Iterable[dict]) -> int:
+    """Return the largest integer id, so new ids stay above every existing one."""
+    ids = [item["id"] for item in items if type(item.get("id")) is int]
+    return max(ids, default=0)
+
+
+# A file version's signature: inode, modification time in ns, size. Every write
+# makes a new inode and a strictly later mtime, so a signature never comes back.
+Signature = tuple[int, int, int]
+
+EMPTY_ETAG = "empty"
+
+
+def etag_for(sig: Signature | None) -> str:
+    if sig is None:
+        return EMPTY_ETAG
+    return "{:x}-{:x}-{:x}".format(*sig)
+
+
+def signature(st: os.stat_result) -> Signature:
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@dataclass(frozen=True)
+class _Version:
+    sig: Signature | None
+    body: bytes
+    last_id: int
+    # True when the body is in encode_list's layout, so a comment can be appended to it.
+    appendable: bool
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return Snapshot(etag_for(self.sig), self.body)
+
+
+_MISSING = _Version(None, b"[]\n", 0, True)
+
+
+class JsonFileStore:
+    """Comments in one JSON file, safe for many processes.
+
+    Writes take an exclusive lock on a file beside the store, write a temporary
+    file, fsync it and rename it over the store, so a crash leaves the old or the
+    new file, never half of one. Each process keeps the last version's bytes and
+    answers from them while a stat says the file is unchanged. The lock file also
+    holds a hint: the signature and last id of the version this store wrote last,
+    so another process can append to that version without parsing it.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.tmp_path = self.path.with_name(self.path.name + ".tmp")
+        self._version: _Version | None = None
+        # flock excludes other processes; threads of this one share the lock's file.
+        self._mutex = threading.Lock()
+        self._remove_leftover_tmp()
+
+    def __repr__(self) -> str:
+        return f"JsonFileStore({str(self.path)!r})"
+
+    def etag(self) -> str:
+        return etag_for(self._stat())
+
+    def snapshot(self) -> Snapshot:
+        return self._current().snapshot
+
+    def get(self, comment_id: int) -> dict | None:
+        for item in parse_list(self._current().body):
+            if item.get("id") == comment_id:
+                return item
+        return None
+
+    def add(self, author: str, text: str) -> tuple[dict, Snapshot]:
+        with self._mutex, self._locked() as lock_fd:
+            version = self._current(lock_fd)
+            comment = new_comment(version.last_id + 1, author, text)
+            line = encode_comment(comment)
+            if version.appendable:
+                body = append_encoded(version.body, line)
+            else:
+                # A file we did not write (a tutorial's, or edited by hand): rewrite
+                # it once in our layout; later writes append.
+                items = parse_list(version.body)
+                body = encode_list([*map(encode_comment, items), line])
+            sig = self._write(body, version.sig)
+            self._write_hint(lock_fd, sig, comment["id"])
+            self._version = _Version(sig, body, comment["id"], True)
+        return comment, self._version.snapshot
+
+    def close(self) -> None:
+        self._version = None
+
+    # Reading
+
+    def _stat(self) -> Signature | None:
+        try:
+            return signature(os.stat(self.path))
+        except FileNotFoundError:
+            return None
+
+    def _current(self, lock_fd: int | None = None) -> _Version:
+        """Return the version on disk, from memory while the file is unchanged."""
+        cached = self._version
+        if cached is not None and cached.sig == self._stat():
+            return cached
+        try:
+            with open(self.path, "rb") as file:
+                sig = signature(os.fstat(file.fileno()))
+                body = file.read()
+        except FileNotFoundError:
+            return _MISSING
+        except OSError as error:
+            raise StoreUnreadable(self.path, error.strerror or str(error)) from None
+        hint = self._read_hint(lock_fd)
+        if hint is not None and hint[0] == sig:
+            version = _Version(sig, body, hint[1], True)
+        else:
+            try:
+                items = parse_list(body)
+            except ValueError as error:
+                raise StoreUnreadable(self.path, str(error)) from None
+            version = _Version(sig, body, last_id(items), False)
+        self._version = version
+        return version
+
+    def _read_hint(self, lock_fd: int | None) -> tuple[Signature, int] | None:
+        """Return the (signature, last id) this store's writers left, if readable."""
+        try:
+            if lock_fd is not None:
+                raw = os.pread(lock_fd, 200, 0)
+            else:
+                with open(self.lock_path, "rb") as file:
+                    raw = file.read(200)
+            ino, mtime_ns, size, last = (int(word) for word in raw.split())
+        except (OSError, ValueError):
+            # No hint, or one torn by a crash: parse the file instead.
+            return None
+        return (ino, mtime_ns, size), last
+
+    # Writing
+
+    @contextmanager
+    def _locked(self) -> Iterator[int]:
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+        try:
+            fd = os.open(self.lock_path, flags, 0o644)
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, flags, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield fd
+        finally:
+            os.close(fd)
+
+    def _write(self, body: bytes, previous: Signature | None) -> Signature:
+        """Replace the file with body atomically and durably; return the new signature."""
+        # Strictly later than the version it replaces, so that a reused inode
+        # number can never bring back an old signature.
+        mtime_ns = max(time.time_ns(), (previous[1] + 1) if previous else 0)
+        try:
+            fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            try:
+                if previous is not None:
+                    os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
+                view = memoryview(body)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.utime(fd, ns=(mtime_ns, mtime_ns))
+                os.fsync(fd)
+                sig = signature(os.fstat(fd))
+            finally:
+                os.close(fd)
+            os.replace(self.tmp_path, self.path)
+            self._fsync_folder()
+        except OSError as error:
+            self.tmp_path.unlink(missing_ok=True)
+            raise StoreError(
+                f"comments store could not be written: {self.path}: {error.strerror or error}"
+            ) from None
+        return sig
+
+    def _fsync_folder(self) -> None:
+        fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _write_hint(lock_fd: int, sig: Signature, last: int) -> None:
+        # A hint, checked against the file's signature before use: no fsync needed.
+        os.ftruncate(lock_fd, 0)
+        os.pwrite(lock_fd, "{} {} {} {}\n".format(*sig, last).encode(), 0)
+
+    def _remove_leftover_tmp(self) -> None:
+        """Delete a temporary file that a killed writer left behind."""
+        if not self.tmp_path.exists():
+            return
+        with self._locked():
+            self.tmp_path.unlink(missing_ok=True)

@@ -1,0 +1,128 @@
+"""Fixtures: apps on temporary files, and real gunicorn servers on random ports."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from comments_app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+LISTENING = re.compile(rb"Listening at: http://[\d.]+:(\d+)")
+
+
+@pytest.fixture
+def comments_file(tmp_path: Path) -> Path:
+    return tmp_path / "comments.json"
+
+
+@pytest.fixture
+def app(comments_file: Path):
+    return create_app({"COMMENTS_FILE": str(comments_file)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(**settings: str) -> dict[str, str]:
+    """The environment for a server: ours, less any setting of the app's, plus settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("COMMENTS_") and key not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")
+    }
+    env.update(settings)
+    return env
+
+
+class Server:
+    """A real gunicorn running wsgi:app with the project's gunicorn.conf.py."""
+
+    def __init__(self, log_path: Path, env: dict[str, str], args: list[str]) -> None:
+        self.log_path = log_path
+        self.log = open(log_path, "wb")
+        self.process = subprocess.Popen(
+            [GUNICORN, "wsgi:app", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.url = ""
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 30) -> Server:
+        """Wait for the port in the log, then for /healthz to answer."""
+        deadline = time.monotonic() + timeout
+        while not self.url:
+            match = LISTENING.search(self.log_path.read_bytes())
+            if match:
+                self.url = f"http://127.0.0.1:{int(match.group(1))}"
+            elif self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{self.output()}")
+            else:
+                time.sleep(0.05)
+        while True:
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code in (200, 503):
+                    return self
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer:\n{self.output()}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL the master and every worker at once, as a power cut would."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path):
+    """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end."""
+    servers: list[Server] = []
+
+    def start(workers: int = 4, bind: str | None = "127.0.0.1:0", wait: bool = True, **settings):
+        args = ["--workers", str(workers)]
+        if bind:
+            args += ["--bind", bind]
+        log = tmp_path / f"gunicorn-{len(servers)}.log"
+        server = Server(log, server_env(**settings), args)
+        servers.append(server)
+        return server.wait_ready() if wait else server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -1,0 +1,53 @@
+"""Bad settings stop the app with a message naming the setting."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from comments_app import config, create_app
+
+HASH = generate_password_hash("pw")
+
+
+@pytest.mark.parametrize(
+    ("settings", "name", "words"),
+    [
+        ({"COMMENTS_AUTH_USERS": "alice"}, "COMMENTS_AUTH_USERS", "no password hash"),
+        ({"COMMENTS_AUTH_USERS": "alice:"}, "COMMENTS_AUTH_USERS", "is empty"),
+        ({"COMMENTS_AUTH_USERS": f":{HASH}"}, "COMMENTS_AUTH_USERS", "empty user"),
+        ({"COMMENTS_AUTH_USERS": "alice:plain-password"}, "COMMENTS_AUTH_USERS", "not a werkzeug"),
+        ({"COMMENTS_AUTH_USERS": "alice:md5$salt$hash"}, "COMMENTS_AUTH_USERS", "unknown hash method"),
+        ({"COMMENTS_AUTH_USERS": "alice:pbkdf2:nope:1000$salt$hash"}, "COMMENTS_AUTH_USERS", "unknown pbkdf2"),
+        ({"COMMENTS_AUTH_USERS": f"alice:{HASH},alice:{HASH}"}, "COMMENTS_AUTH_USERS", "twice"),
+        ({"COMMENTS_AUTH_SCOPE": "read"}, "COMMENTS_AUTH_SCOPE", "one of all, write"),
+        ({"COMMENTS_CORS_ORIGINS": "localhost:5173"}, "COMMENTS_CORS_ORIGINS", "not an origin"),
+        ({"COMMENTS_CORS_ORIGINS": "https://a.example/path"}, "COMMENTS_CORS_ORIGINS", "not an origin"),
+        ({"COMMENTS_CORS_ORIGINS": "*, https://a.example"}, "COMMENTS_CORS_ORIGINS", "* alone"),
+        ({"COMMENTS_FILE": "  "}, "COMMENTS_FILE", "must name a file"),
+        ({"DATABASE_URL": "mysql://u:hunter2@db/x"}, "DATABASE_URL", "postgres://"),
+        ({"COMMENTS_DB_TIMEOUT": "soon"}, "COMMENTS_DB_TIMEOUT", "a number"),
+    ],
+)
+def test_bad_setting_names_itself(tmp_path, settings, name, words):
+    with pytest.raises(config.ConfigError) as caught:
+        create_app({"COMMENTS_FILE": str(tmp_path / "c.json"), **settings})
+    assert caught.value.name == name
+    assert str(caught.value).startswith(f"{name}: ")
+    assert words in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_folder_as_comments_file_is_refused(tmp_path):
+    with pytest.raises(config.ConfigError, match="COMMENTS_FILE: .* is a folder"):
+        create_app({"COMMENTS_FILE": str(tmp_path)})
+
+
+def test_settings_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMMENTS_FILE", str(tmp_path / "env.json"))
+    monkeypatch.setenv("COMMENTS_AUTH_USERS", f"alice:{HASH}, bob:{HASH}")
+    monkeypatch.setenv("COMMENTS_AUTH_SCOPE", "WRITE")
+    settings = create_app().extensions["comments_settings"]
+    assert settings["file"] == tmp_path / "env.json"
+    assert settings["auth_users"] == {"alice": HASH, "bob": HASH}
+    assert settings["auth_scope"] == "write"
