@@ -3,7 +3,7 @@
 import os
 import sys
 
-from comments_app import config
+from comments_app import config as comments_config
 
 
 def _positive_int(name: str, default: str, high: int) -> int:
@@ -23,6 +23,6 @@ errorlog = "-"
 def on_starting(server):
     """Refuse to start on a bad setting, naming it, instead of booting workers that fail."""
     try:
-        config.load()
-    except config.ConfigError as error:
+        comments_config.load()
+    except comments_config.ConfigError as error:
         sys.exit(f"Configuration error: {error}")

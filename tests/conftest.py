@@ -114,8 +114,8 @@ def start_server(tmp_path: Path):
     """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end."""
     servers: list[Server] = []
 
-    def start(workers: int = 4, bind: str | None = "127.0.0.1:0", wait: bool = True, **settings):
-        args = ["--workers", str(workers)]
+    def start(workers: int | None = 4, bind: str | None = "127.0.0.1:0", wait: bool = True, **settings):
+        args = ["--workers", str(workers)] if workers else []
         if bind:
             args += ["--bind", bind]
         log = tmp_path / f"gunicorn-{len(servers)}.log"

@@ -1,0 +1,176 @@
+"""What only a real gunicorn with several workers shows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from werkzeug.security import generate_password_hash
+
+from .conftest import GUNICORN, ROOT, free_port, server_env
+
+
+def post_many(url: str, client: int, count: int) -> list[dict]:
+    """Post count comments as one client; return the acknowledged ones."""
+    acknowledged = []
+    with requests.Session() as session:
+        for number in range(count):
+            text = f"client {client} comment {number}"
+            response = session.post(url + "/api/comments", data={"author": f"c{client}", "text": text}, timeout=30)
+            assert response.status_code == 201, response.text
+            [mine] = [c for c in response.json() if c["text"] == text]
+            acknowledged.append(mine)
+    return acknowledged
+
+
+def test_concurrent_posts_from_16_clients_lose_nothing(start_server, comments_file):
+    server = start_server(workers=4, COMMENTS_FILE=str(comments_file))
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda n: post_many(server.url, n, 15), range(16)))
+    acknowledged = [comment for result in results for comment in result]
+    stored = json.loads(comments_file.read_bytes())
+    assert len(stored) == 16 * 15
+    ids = [comment["id"] for comment in stored]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+    assert {c["id"]: c for c in stored} == {c["id"]: c for c in acknowledged}
+    # Every worker serves the same list, byte for byte.
+    bodies = {requests.get(server.url + "/api/comments").content for _ in range(12)}
+    assert bodies == {comments_file.read_bytes()}
+
+
+def storm(url: str, client: int, stop: threading.Event, acknowledged: list[str]) -> None:
+    """Post until the server dies; remember each text the server acknowledged."""
+    number = 0
+    while not stop.is_set():
+        text = f"storm {client}-{number}"
+        number += 1
+        try:
+            response = requests.post(url + "/api/comments", data={"author": "s", "text": text}, timeout=10)
+        except requests.RequestException:
+            continue
+        if response.status_code == 201:
+            acknowledged.append(text)
+
+
+def test_kill_9_during_a_post_storm_loses_nothing_acknowledged(start_server, comments_file):
+    acknowledged: list[str] = []
+    for _ in range(4):
+        server = start_server(workers=4, COMMENTS_FILE=str(comments_file))
+        # The store removes what a killed writer left once a worker has started.
+        assert not comments_file.with_name("comments.json.tmp").exists()
+        before = len(acknowledged)
+        stop = threading.Event()
+        threads = [threading.Thread(target=storm, args=(server.url, n, stop, acknowledged)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 20
+        while len(acknowledged) < before + 60 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.kill()
+        stop.set()
+        for thread in threads:
+            thread.join()
+        stored = json.loads(comments_file.read_bytes())
+        texts = [comment["text"] for comment in stored]
+        assert set(acknowledged) <= set(texts)
+        ids = [comment["id"] for comment in stored]
+        assert len(set(ids)) == len(ids)
+        server.stop()
+    assert len(acknowledged) >= 4 * 60
+    final = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    assert sorted(p.name for p in comments_file.parent.iterdir() if p.name.startswith("comments")) == [
+        "comments.json", "comments.json.lock"]
+    assert requests.post(final.url + "/api/comments", data={"author": "a", "text": "after"}).status_code == 201
+
+
+def test_corrupt_file_is_left_as_it_is(start_server, comments_file):
+    content = b'[{"id": 1, "author": "a", "text": "half'
+    comments_file.write_bytes(content)
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    for response in (
+        requests.get(server.url + "/api/comments"),
+        requests.post(server.url + "/api/comments", data={"author": "a", "text": "b"}),
+        requests.get(server.url + "/healthz"),
+    ):
+        assert response.status_code == 503
+        assert response.json()["error"].startswith(f"comments store is unreadable: {comments_file}")
+    assert comments_file.read_bytes() == content
+    assert "not valid JSON" in server.output()
+
+
+def test_auth_scope_write_on_a_live_server(start_server, comments_file):
+    users = f"alice:{generate_password_hash('pw')}"
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file), COMMENTS_AUTH_USERS=users,
+                          COMMENTS_AUTH_SCOPE="write")
+    assert requests.get(server.url + "/api/comments").status_code == 200
+    denied = requests.post(server.url + "/api/comments", data={"author": "a", "text": "b"})
+    assert denied.status_code == 401
+    assert denied.headers["WWW-Authenticate"] == 'Basic realm="Comments"'
+    allowed = requests.post(server.url + "/api/comments", data={"author": "a", "text": "b"}, auth=("alice", "pw"))
+    assert allowed.status_code == 201
+
+
+def test_auth_all_on_a_live_server(start_server, comments_file):
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file),
+                          COMMENTS_AUTH_USERS=f"alice:{generate_password_hash('pw')}")
+    assert requests.get(server.url + "/api/comments").status_code == 401
+    assert requests.get(server.url + "/api/comments", auth=("alice", "pw")).status_code == 200
+    assert requests.get(server.url + "/").status_code == 200
+
+
+def test_plain_port_binds_every_interface(start_server, comments_file):
+    port = free_port()
+    server = start_server(workers=2, bind=None, PORT=str(port), COMMENTS_FILE=str(comments_file))
+    assert f"Listening at: http://0.0.0.0:{port}" in server.output()
+    assert server.url == f"http://127.0.0.1:{port}"
+    response = requests.post(server.url + "/api/comments", data={"author": "a", "text": "b"})
+    assert response.status_code == 201
+    # The access log goes to stdout.
+    deadline = time.monotonic() + 5
+    while '"POST /api/comments' not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert '"POST /api/comments' in server.output()
+
+
+def test_defaults_port_3000_and_two_workers():
+    result = subprocess.run([GUNICORN, "wsgi:app", "--print-config"], cwd=ROOT, env=server_env(),
+                            capture_output=True, text=True, timeout=60, check=True)
+    settings = {key.strip(): value.strip() for key, _, value in (line.partition(" = ") for line in result.stdout.splitlines())}
+    assert settings["bind"] == "['0.0.0.0:3000']"
+    assert settings["workers"] == "2"
+
+
+def test_web_concurrency_sets_the_workers(start_server, comments_file):
+    port = free_port()
+    server = start_server(workers=None, bind=None, PORT=str(port), WEB_CONCURRENCY="3",
+                          COMMENTS_FILE=str(comments_file))
+    deadline = time.monotonic() + 20
+    while server.output().count("Booting worker") < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.output().count("Booting worker") == 3
+
+
+@pytest.mark.parametrize(
+    ("settings", "name"),
+    [
+        ({"COMMENTS_AUTH_USERS": "alice"}, "COMMENTS_AUTH_USERS"),
+        ({"COMMENTS_AUTH_USERS": "alice:sha1$x$y"}, "COMMENTS_AUTH_USERS"),
+        ({"COMMENTS_AUTH_SCOPE": "everything"}, "COMMENTS_AUTH_SCOPE"),
+        ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL"),
+        ({"PORT": "http"}, "PORT"),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
+    ],
+)
+def test_bad_configuration_stops_gunicorn(tmp_path, settings, name):
+    env = server_env(COMMENTS_FILE=str(tmp_path / "c.json"), **settings)
+    result = subprocess.run([GUNICORN, "wsgi:app", "--bind", "127.0.0.1:0"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"Configuration error: {name}: " in result.stderr
+    assert "Booting worker" not in result.stdout + result.stderr
