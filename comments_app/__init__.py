@@ -37,6 +37,11 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
 def open_store(settings: dict) -> Store:
     """Return the store the settings choose: PostgreSQL with DATABASE_URL, else the JSON file."""
+    if settings["database_url"]:
+        # Imported here so that the file store's users never load psycopg.
+        from .pgstore import PostgresStore
+
+        return PostgresStore(settings["database_url"], settings["db_timeout"])
     return JsonFileStore(settings["file"])
 
 

@@ -1,7 +1,7 @@
 """HTTP Basic auth, attached to a blueprint from outside: its handlers carry no auth code.
 
-    from comments_app import auth
-    auth.protect(app, "comments", users={"alice": generate_password_hash("s3cret")})
+from comments_app import auth
+auth.protect(app, "comments", users={"alice": generate_password_hash("s3cret")})
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ def auth_error(status: int):
 _login = basic_auth.login_required(lambda: None)
 
 
-def protect(app: Flask, blueprint: str = "comments", users: dict[str, str] | None = None,
-            scope: str = "all") -> None:
+def protect(
+    app: Flask, blueprint: str = "comments", users: dict[str, str] | None = None, scope: str = "all"
+) -> None:
     """Require credentials for every request the blueprint answers, or only its writes."""
     if users is not None:
         app.extensions["comments_auth_users"] = dict(users)

@@ -31,7 +31,7 @@ def defaults() -> dict:
         "COMMENTS_AUTH_SCOPE": "all",
         "COMMENTS_CORS_ORIGINS": "",
         "DATABASE_URL": "",
-        "COMMENTS_DB_TIMEOUT": "5",
+        "COMMENTS_DB_TIMEOUT": "3",
         "MAX_CONTENT_LENGTH": 64 * 1024,
     }
 
@@ -148,7 +148,12 @@ def parse_origins(value: str) -> tuple[str, ...]:
         return origins
     for origin in origins:
         parts = urlsplit(origin)
-        if any(char in origin for char in "*?\\^$()[]") or parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+        if (
+            any(char in origin for char in "*?\\^$()[]")
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path
+        ):
             raise ConfigError(
                 "COMMENTS_CORS_ORIGINS",
                 f"{origin!r} is not an origin like https://example.com or http://localhost:5173",

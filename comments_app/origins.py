@@ -32,8 +32,7 @@ def check_origin(allowed: tuple[str, ...]) -> None:
             return
         raise APIError(
             403,
-            f"a page at {origin} may not change comments here "
-            "(add it to COMMENTS_CORS_ORIGINS to allow it)",
+            f"a page at {origin} may not change comments here (add it to COMMENTS_CORS_ORIGINS to allow it)",
         )
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise APIError(403, "a cross-site request may not change comments here")

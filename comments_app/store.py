@@ -55,10 +55,16 @@ class Store(Protocol):
         """Release what the store holds open."""
 
 
-def new_comment(comment_id: int, author: str, text: str) -> dict:
+def now_ms() -> datetime:
+    """Return the time in UTC to the millisecond, the precision comments are stamped with."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def new_comment(comment_id: int, author: str, text: str, created: datetime | None = None) -> dict:
     """Return a comment as it is stored and served, stamped with the time in UTC."""
-    created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"id": comment_id, "author": author, "text": text, "created": created}
+    stamp = (created or now_ms()).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {"id": comment_id, "author": author, "text": text, "created": stamp}
 
 
 def encode_comment(comment: dict) -> bytes:

@@ -58,7 +58,7 @@ class Server:
 
     def __init__(self, log_path: Path, env: dict[str, str], args: list[str]) -> None:
         self.log_path = log_path
-        self.log = open(log_path, "wb")
+        self.log = open(log_path, "wb")  # noqa: SIM115 - open for the server's life, closed in stop()
         self.process = subprocess.Popen(
             [GUNICORN, "wsgi:app", *args],
             cwd=ROOT,
@@ -126,3 +126,54 @@ def start_server(tmp_path: Path):
     yield start
     for server in servers:
         server.stop()
+
+
+# PostgreSQL: TEST_DATABASE_URL when set (CI sets it); otherwise a private cluster
+# when PostgreSQL is installed; otherwise skipped locally and failed in CI.
+
+PG_HOWTO = (
+    "PostgreSQL tests need TEST_DATABASE_URL or an installed PostgreSQL server "
+    "(apt-get install postgresql); see README, Tests"
+)
+
+
+def require_postgres() -> None:
+    from .pgcluster import bindir
+
+    if os.environ.get("TEST_DATABASE_URL") or bindir() is not None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(PG_HOWTO)
+    pytest.skip(PG_HOWTO)
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """The URL of a database the tests may create schemas in."""
+    require_postgres()
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield os.environ["TEST_DATABASE_URL"]
+        return
+    from .pgcluster import Cluster
+
+    cluster = Cluster().init().start()
+    try:
+        yield cluster.url()
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def pg_url(database_url: str):
+    """A URL whose tables live in a fresh schema of their own, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in database_url else "?"
+    yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -164,7 +164,10 @@ def test_etag_and_304(client):
     changed = client.get("/api/comments", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] == added.headers["ETag"]
-    assert client.get("/api/comments", headers={"If-None-Match": "W/" + added.headers["ETag"]}).status_code == 304
+    assert (
+        client.get("/api/comments", headers={"If-None-Match": "W/" + added.headers["ETag"]}).status_code
+        == 304
+    )
 
 
 def test_304_is_answered_without_reading_the_file(app, client, comments_file):
@@ -231,7 +234,9 @@ def test_missing_parent_folder_is_created_on_first_write(tmp_path):
 def test_relative_comments_file_is_resolved_from_the_project_not_the_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = create_app({"COMMENTS_FILE": "comments.json"})
-    assert app.extensions["comments_settings"]["file"].parent == __import__("comments_app").config.PROJECT_ROOT
+    assert (
+        app.extensions["comments_settings"]["file"].parent == __import__("comments_app").config.PROJECT_ROOT
+    )
 
 
 def test_page_note_when_the_page_is_not_built(tmp_path, comments_file):
@@ -252,5 +257,7 @@ def test_public_files_are_served(tmp_path, comments_file):
     assert b"<title>box</title>" in client.get("/").data
     asset = client.get("/assets/app-1234.js")
     assert asset.status_code == 200
-    assert "immutable" in asset.headers["Cache-Control"] or "max-age=31536000" in asset.headers["Cache-Control"]
+    assert (
+        "immutable" in asset.headers["Cache-Control"] or "max-age=31536000" in asset.headers["Cache-Control"]
+    )
     assert client.get("/../comments.json").status_code == 404

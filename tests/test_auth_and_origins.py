@@ -22,9 +22,7 @@ def make_client(comments_file, **settings):
     return create_app({"COMMENTS_FILE": str(comments_file), **settings}).test_client()
 
 
-@pytest.mark.parametrize(
-    ("scope", "get_needs_login"), [("all", True), ("write", False)]
-)
+@pytest.mark.parametrize(("scope", "get_needs_login"), [("all", True), ("write", False)])
 def test_auth_scope(comments_file, scope, get_needs_login):
     client = make_client(comments_file, COMMENTS_AUTH_USERS=f"alice:{HASH}", COMMENTS_AUTH_SCOPE=scope)
     anonymous_get = client.get("/api/comments")
@@ -37,7 +35,9 @@ def test_auth_scope(comments_file, scope, get_needs_login):
     wrong = client.post("/api/comments", data={"author": "a", "text": "b"}, headers=basic("alice", "nope"))
     assert wrong.status_code == 401
     assert not comments_file.exists()
-    allowed = client.post("/api/comments", data={"author": "a", "text": "b"}, headers=basic("alice", "s3cret"))
+    allowed = client.post(
+        "/api/comments", data={"author": "a", "text": "b"}, headers=basic("alice", "s3cret")
+    )
     assert allowed.status_code == 201
     assert client.get("/api/comments", headers=basic("alice", "s3cret")).status_code == 200
 
@@ -127,8 +127,11 @@ def test_cors_listed_origin_can_read_and_write(comments_file):
     origin = {"Origin": "http://localhost:5173"}
     preflight = client.options(
         "/api/comments",
-        headers={**origin, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
@@ -139,7 +142,9 @@ def test_cors_listed_origin_can_read_and_write(comments_file):
     assert posted.status_code == 201
     assert posted.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
     assert "ETag" in posted.headers["Access-Control-Expose-Headers"]
-    other = client.post("/api/comments", json={"author": "a", "text": "b"}, headers={"Origin": "https://other.example"})
+    other = client.post(
+        "/api/comments", json={"author": "a", "text": "b"}, headers={"Origin": "https://other.example"}
+    )
     assert other.status_code == 403
 
 
@@ -147,16 +152,19 @@ def test_cors_star_is_read_only(comments_file):
     client = make_client(comments_file, COMMENTS_CORS_ORIGINS="*")
     read = client.get("/api/comments", headers={"Origin": "https://anywhere.example"})
     assert read.headers["Access-Control-Allow-Origin"] == "*"
-    write = client.post("/api/comments", json={"author": "a", "text": "b"},
-                        headers={"Origin": "https://anywhere.example"})
+    write = client.post(
+        "/api/comments", json={"author": "a", "text": "b"}, headers={"Origin": "https://anywhere.example"}
+    )
     assert write.status_code == 403
     assert not comments_file.exists()
 
 
 def test_preflight_passes_without_credentials_when_auth_is_on(comments_file):
-    client = make_client(comments_file, COMMENTS_CORS_ORIGINS="http://localhost:5173",
-                         COMMENTS_AUTH_USERS=f"alice:{HASH}")
-    preflight = client.options("/api/comments", headers={
-        "Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"})
+    client = make_client(
+        comments_file, COMMENTS_CORS_ORIGINS="http://localhost:5173", COMMENTS_AUTH_USERS=f"alice:{HASH}"
+    )
+    preflight = client.options(
+        "/api/comments", headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Credentials"] == "true"

@@ -18,7 +18,11 @@ HASH = generate_password_hash("pw")
         ({"COMMENTS_AUTH_USERS": f":{HASH}"}, "COMMENTS_AUTH_USERS", "empty user"),
         ({"COMMENTS_AUTH_USERS": "alice:plain-password"}, "COMMENTS_AUTH_USERS", "not a werkzeug"),
         ({"COMMENTS_AUTH_USERS": "alice:md5$salt$hash"}, "COMMENTS_AUTH_USERS", "unknown hash method"),
-        ({"COMMENTS_AUTH_USERS": "alice:pbkdf2:nope:1000$salt$hash"}, "COMMENTS_AUTH_USERS", "unknown pbkdf2"),
+        (
+            {"COMMENTS_AUTH_USERS": "alice:pbkdf2:nope:1000$salt$hash"},
+            "COMMENTS_AUTH_USERS",
+            "unknown pbkdf2",
+        ),
         ({"COMMENTS_AUTH_USERS": f"alice:{HASH},alice:{HASH}"}, "COMMENTS_AUTH_USERS", "twice"),
         ({"COMMENTS_AUTH_SCOPE": "read"}, "COMMENTS_AUTH_SCOPE", "one of all, write"),
         ({"COMMENTS_CORS_ORIGINS": "localhost:5173"}, "COMMENTS_CORS_ORIGINS", "not an origin"),
@@ -39,7 +43,7 @@ def test_bad_setting_names_itself(tmp_path, settings, name, words):
 
 
 def test_folder_as_comments_file_is_refused(tmp_path):
-    with pytest.raises(config.ConfigError, match="COMMENTS_FILE: .* is a folder"):
+    with pytest.raises(config.ConfigError, match=r"COMMENTS_FILE: .* is a folder"):
         create_app({"COMMENTS_FILE": str(tmp_path)})
 
 

@@ -21,7 +21,9 @@ def post_many(url: str, client: int, count: int) -> list[dict]:
     with requests.Session() as session:
         for number in range(count):
             text = f"client {client} comment {number}"
-            response = session.post(url + "/api/comments", data={"author": f"c{client}", "text": text}, timeout=30)
+            response = session.post(
+                url + "/api/comments", data={"author": f"c{client}", "text": text}, timeout=30
+            )
             assert response.status_code == 201, response.text
             [mine] = [c for c in response.json() if c["text"] == text]
             acknowledged.append(mine)
@@ -85,8 +87,12 @@ def test_kill_9_during_a_post_storm_loses_nothing_acknowledged(start_server, com
     assert len(acknowledged) >= 4 * 60
     final = start_server(workers=2, COMMENTS_FILE=str(comments_file))
     assert sorted(p.name for p in comments_file.parent.iterdir() if p.name.startswith("comments")) == [
-        "comments.json", "comments.json.lock"]
-    assert requests.post(final.url + "/api/comments", data={"author": "a", "text": "after"}).status_code == 201
+        "comments.json",
+        "comments.json.lock",
+    ]
+    assert (
+        requests.post(final.url + "/api/comments", data={"author": "a", "text": "after"}).status_code == 201
+    )
 
 
 def test_corrupt_file_is_left_as_it_is(start_server, comments_file):
@@ -106,19 +112,25 @@ def test_corrupt_file_is_left_as_it_is(start_server, comments_file):
 
 def test_auth_scope_write_on_a_live_server(start_server, comments_file):
     users = f"alice:{generate_password_hash('pw')}"
-    server = start_server(workers=2, COMMENTS_FILE=str(comments_file), COMMENTS_AUTH_USERS=users,
-                          COMMENTS_AUTH_SCOPE="write")
+    server = start_server(
+        workers=2, COMMENTS_FILE=str(comments_file), COMMENTS_AUTH_USERS=users, COMMENTS_AUTH_SCOPE="write"
+    )
     assert requests.get(server.url + "/api/comments").status_code == 200
     denied = requests.post(server.url + "/api/comments", data={"author": "a", "text": "b"})
     assert denied.status_code == 401
     assert denied.headers["WWW-Authenticate"] == 'Basic realm="Comments"'
-    allowed = requests.post(server.url + "/api/comments", data={"author": "a", "text": "b"}, auth=("alice", "pw"))
+    allowed = requests.post(
+        server.url + "/api/comments", data={"author": "a", "text": "b"}, auth=("alice", "pw")
+    )
     assert allowed.status_code == 201
 
 
 def test_auth_all_on_a_live_server(start_server, comments_file):
-    server = start_server(workers=2, COMMENTS_FILE=str(comments_file),
-                          COMMENTS_AUTH_USERS=f"alice:{generate_password_hash('pw')}")
+    server = start_server(
+        workers=2,
+        COMMENTS_FILE=str(comments_file),
+        COMMENTS_AUTH_USERS=f"alice:{generate_password_hash('pw')}",
+    )
     assert requests.get(server.url + "/api/comments").status_code == 401
     assert requests.get(server.url + "/api/comments", auth=("alice", "pw")).status_code == 200
     assert requests.get(server.url + "/").status_code == 200
@@ -139,17 +151,28 @@ def test_plain_port_binds_every_interface(start_server, comments_file):
 
 
 def test_defaults_port_3000_and_two_workers():
-    result = subprocess.run([GUNICORN, "wsgi:app", "--print-config"], cwd=ROOT, env=server_env(),
-                            capture_output=True, text=True, timeout=60, check=True)
-    settings = {key.strip(): value.strip() for key, _, value in (line.partition(" = ") for line in result.stdout.splitlines())}
+    result = subprocess.run(
+        [GUNICORN, "wsgi:app", "--print-config"],
+        cwd=ROOT,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    settings = {
+        key.strip(): value.strip()
+        for key, _, value in (line.partition(" = ") for line in result.stdout.splitlines())
+    }
     assert settings["bind"] == "['0.0.0.0:3000']"
     assert settings["workers"] == "2"
 
 
 def test_web_concurrency_sets_the_workers(start_server, comments_file):
     port = free_port()
-    server = start_server(workers=None, bind=None, PORT=str(port), WEB_CONCURRENCY="3",
-                          COMMENTS_FILE=str(comments_file))
+    server = start_server(
+        workers=None, bind=None, PORT=str(port), WEB_CONCURRENCY="3", COMMENTS_FILE=str(comments_file)
+    )
     deadline = time.monotonic() + 20
     while server.output().count("Booting worker") < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -169,8 +192,14 @@ def test_web_concurrency_sets_the_workers(start_server, comments_file):
 )
 def test_bad_configuration_stops_gunicorn(tmp_path, settings, name):
     env = server_env(COMMENTS_FILE=str(tmp_path / "c.json"), **settings)
-    result = subprocess.run([GUNICORN, "wsgi:app", "--bind", "127.0.0.1:0"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [GUNICORN, "wsgi:app", "--bind", "127.0.0.1:0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert f"Configuration error: {name}: " in result.stderr
     assert "Booting worker" not in result.stdout + result.stderr

@@ -1,0 +1,294 @@
+"""Comments in PostgreSQL, for platforms whose disks are ephemeral or that run many instances.
+
+A one-row table holds the list's version, bumped in the same transaction as every
+insert. Each process keeps the list's bytes for the version it last saw: a GET
+costs one small query while nothing changed, and a write that follows the version
+this process holds appends one line instead of fetching every row.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from .store import (
+    Snapshot,
+    StoreError,
+    append_encoded,
+    encode_comment,
+    encode_list,
+    new_comment,
+    now_ms,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS comments (
+    id bigint PRIMARY KEY,
+    author text NOT NULL,
+    text text NOT NULL,
+    created timestamptz
+);
+CREATE TABLE IF NOT EXISTS comments_version (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    -- Changes whenever the list changes other than by appending (an import),
+    -- so that caches built on an older epoch are thrown away whole.
+    epoch text NOT NULL,
+    version bigint NOT NULL,
+    last_id bigint NOT NULL
+);
+INSERT INTO comments_version (epoch, version, last_id)
+SELECT md5(random()::text), 0, coalesce(max(id), 0) FROM comments
+ON CONFLICT DO NOTHING;
+"""
+
+# Serialize schema creation between workers starting at the same moment.
+SCHEMA_LOCK = 0x636F6D6D
+
+CREATED = """to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+VERSION_QUERY = "SELECT epoch, version, last_id FROM comments_version"
+# One statement, so the version and the rows come from the same snapshot.
+ROWS_SINCE_QUERY = f"""
+SELECT v.epoch, v.version, v.last_id, c.id, c.author, c.text, {CREATED}
+FROM comments_version v LEFT JOIN comments c ON c.id > %s
+ORDER BY c.id
+"""
+
+
+class StoreUnavailable(StoreError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"comments database is unavailable: {reason}")
+
+
+@dataclass(frozen=True)
+class _Version:
+    epoch: str
+    version: int
+    last_id: int
+    body: bytes
+
+    @property
+    def etag(self) -> str:
+        return f"{self.epoch}-{self.version:x}"
+
+
+def row_to_comment(comment_id: int, author: str, text: str, created: str | None) -> dict:
+    comment = {"id": comment_id, "author": author, "text": text}
+    if created is not None:
+        comment["created"] = created
+    return comment
+
+
+class PostgresStore:
+    """The Store interface over PostgreSQL, with one connection pool per process."""
+
+    def __init__(self, url: str, timeout: float = 3.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        password = urlsplit(url).password or ""
+        self._secrets = [secret for secret in {password, unquote(password)} if secret]
+        self._pool: ConnectionPool | None = None
+        self._schema_ready = False
+        self._version: _Version | None = None
+        self._mutex = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.safe_url!r})"
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password hidden, for messages and logs."""
+        return self.redact(self.url)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    # The Store interface
+
+    def etag(self) -> str:
+        epoch, version, _ = self._read(lambda conn: conn.execute(VERSION_QUERY).fetchone())
+        return _Version(epoch, version, 0, b"").etag
+
+    def snapshot(self) -> Snapshot:
+        version = self._read(self._refresh)
+        return Snapshot(version.etag, version.body)
+
+    def get(self, comment_id: int) -> dict | None:
+        query = f"SELECT id, author, text, {CREATED} FROM comments WHERE id = %s"
+        row = self._read(lambda conn: conn.execute(query, (comment_id,)).fetchone())
+        return row_to_comment(*row) if row else None
+
+    def add(self, author: str, text: str) -> tuple[dict, Snapshot]:
+        committing = False
+
+        def insert(conn: psycopg.Connection) -> tuple[dict, str, int]:
+            nonlocal committing
+            committing = False
+            with conn.transaction():
+                # The row lock on the version serializes writers across every
+                # instance: ids come out unique, increasing and in commit order.
+                epoch, version, comment_id = conn.execute(
+                    "UPDATE comments_version SET version = version + 1, last_id = last_id + 1 "
+                    "RETURNING epoch, version, last_id"
+                ).fetchone()
+                created = now_ms()
+                comment = new_comment(comment_id, author, text, created)
+                conn.execute(
+                    "INSERT INTO comments (id, author, text, created) VALUES (%s, %s, %s, %s)",
+                    (comment_id, author, text, created),
+                )
+                committing = True
+            return comment, epoch, version
+
+        # Retried only when it failed before COMMIT: a lost answer to COMMIT
+        # could otherwise store the comment twice.
+        comment, epoch, version = self._run(insert, retry=lambda: not committing)
+        with self._mutex:
+            cached = self._version
+            if cached is not None and (cached.epoch, cached.version) == (epoch, version - 1):
+                body = append_encoded(cached.body, encode_comment(comment))
+                self._version = _Version(epoch, version, comment["id"], body)
+                return comment, Snapshot(self._version.etag, body)
+        return comment, self.snapshot()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    # Schema and import, for the CLI
+
+    def init_schema(self) -> None:
+        self._read(self._create_schema)
+
+    def import_comments(self, items: Iterable[dict]) -> tuple[int, int]:
+        """Copy comments keeping their ids; return (added, already there)."""
+        rows = [
+            (item["id"], item["author"], item["text"], parse_created(item.get("created"))) for item in items
+        ]
+
+        def copy(conn: psycopg.Connection) -> int:
+            with conn.transaction():
+                conn.execute("SELECT 1 FROM comments_version FOR UPDATE")
+                added = 0
+                for row in rows:
+                    cursor = conn.execute(
+                        "INSERT INTO comments (id, author, text, created) VALUES (%s, %s, %s, %s) "
+                        "ON CONFLICT (id) DO NOTHING",
+                        row,
+                    )
+                    added += cursor.rowcount
+                if added:
+                    conn.execute(
+                        "UPDATE comments_version SET epoch = md5(random()::text), version = version + 1, "
+                        "last_id = greatest(last_id, (SELECT max(id) FROM comments))"
+                    )
+            return added
+
+        added = self._run(copy, retry=lambda: False)
+        return added, len(rows) - added
+
+    # Internals
+
+    def _refresh(self, conn: psycopg.Connection) -> _Version:
+        """Return the current list, fetching only the rows this process has not seen."""
+        cached = self._version
+        epoch, version, last_id = conn.execute(VERSION_QUERY).fetchone()
+        if cached is not None and (cached.epoch, cached.version) == (epoch, version):
+            return cached
+        since = cached.last_id if cached is not None and cached.epoch == epoch else None
+        rows = conn.execute(ROWS_SINCE_QUERY, (since if since is not None else -(2**63),)).fetchall()
+        epoch, version, last_id = rows[0][:3]
+        lines = [encode_comment(row_to_comment(*row[3:])) for row in rows if row[3] is not None]
+        if since is not None and version - cached.version == len(lines):
+            body = cached.body
+            for line in lines:
+                body = append_encoded(body, line)
+        elif since is not None:
+            # Something other than appends happened under the same epoch: fetch all.
+            self._version = None
+            return self._refresh(conn)
+        else:
+            body = encode_list(lines)
+        fresh = _Version(epoch, version, last_id, body)
+        self._version = fresh
+        return fresh
+
+    def _create_schema(self, conn: psycopg.Connection) -> None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            conn.execute(SCHEMA)
+        self._schema_ready = True
+
+    def _open_pool(self) -> ConnectionPool:
+        # Opened on first use, in the process that uses it: a pool's threads
+        # and sockets do not survive gunicorn's fork.
+        with self._mutex:
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=2,
+                    timeout=self.timeout,
+                    kwargs={"connect_timeout": max(2, round(self.timeout))},
+                    # The pool's retries back off without a cap; give each up soon
+                    # so that the next request starts afresh and heals at once
+                    # after a long outage.
+                    reconnect_timeout=4.0,
+                    name="comments",
+                    open=False,
+                )
+                self._pool.open(wait=False)
+            return self._pool
+
+    def _read(self, work: Callable[[psycopg.Connection], T]) -> T:
+        return self._run(work, retry=lambda: True)
+
+    def _run(self, work: Callable[[psycopg.Connection], T], retry: Callable[[], bool]) -> T:
+        """Run work on a pooled connection; map database failures to StoreUnavailable.
+
+        A pooled connection that died with the server fails on first use; then the
+        pool drops its dead connections and the work is tried once more, so a
+        restart of PostgreSQL costs no error.
+        """
+        for attempt in (1, 2):
+            try:
+                with self._open_pool().connection() as conn:
+                    if not self._schema_ready:
+                        self._create_schema(conn)
+                    return work(conn)
+            except psycopg.OperationalError as error:
+                reason = self.redact(first_line(error))
+                if attempt == 2 or isinstance(error, PoolTimeout) or not retry():
+                    log.error("database error on %s: %s", self.safe_url, reason)
+                    raise StoreUnavailable(reason) from None
+                # The server went away under idle connections too: drop them all.
+                self._open_pool().check()
+        raise AssertionError("unreachable")
+
+
+def first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def parse_created(value: object) -> datetime | None:
+    """Parse an imported comment's ISO-8601 time; None when it has none."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"created must be an ISO-8601 string, not {value!r}")
+    created = datetime.fromisoformat(value)
+    return created if created.tzinfo else created.replace(tzinfo=UTC)

@@ -1,0 +1,118 @@
+"""One contract, both stores: the JSON file and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from comments_app import create_app
+from comments_app.store import JsonFileStore, StoreError
+
+
+@pytest.fixture(params=["json", "postgresql"])
+def settings(request, tmp_path):
+    if request.param == "json":
+        return {"COMMENTS_FILE": str(tmp_path / "comments.json")}
+    return {
+        "COMMENTS_FILE": str(tmp_path / "untouched.json"),
+        "DATABASE_URL": request.getfixturevalue("pg_url"),
+    }
+
+
+@pytest.fixture
+def store_app(settings):
+    app = create_app(settings)
+    yield app
+    app.extensions["comments_store"].close()
+
+
+@pytest.fixture
+def store(store_app):
+    return store_app.extensions["comments_store"]
+
+
+def test_empty_store_lists_nothing(store):
+    snapshot = store.snapshot()
+    assert json.loads(snapshot.body) == []
+    assert store.etag() == snapshot.etag
+
+
+def test_add_returns_the_comment_and_the_new_list(store):
+    comment, snapshot = store.add("Ann", "Hello")
+    assert comment["id"] == 1
+    assert comment["created"].endswith("Z") and len(comment["created"]) == 24
+    assert json.loads(snapshot.body) == [comment]
+    assert store.snapshot() == snapshot
+    assert store.get(1) == comment
+    assert store.get(2) is None
+
+
+def test_ids_are_unique_and_increasing_across_store_instances(settings):
+    stores = [create_app(settings).extensions["comments_store"] for _ in range(3)]
+    results: list[int] = []
+
+    def write(store):
+        for number in range(10):
+            results.append(store.add("w", f"{number}")[0]["id"])
+
+    threads = [threading.Thread(target=write, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == list(range(1, 31))
+    bodies = {store.snapshot().body for store in stores}
+    assert len(bodies) == 1
+    assert [c["id"] for c in json.loads(bodies.pop())] == list(range(1, 31))
+    for store in stores:
+        store.close()
+
+
+def test_etag_changes_with_every_write_and_only_then(store):
+    tags = {store.etag()}
+    for number in range(3):
+        _, snapshot = store.add("a", str(number))
+        assert snapshot.etag not in tags
+        tags.add(snapshot.etag)
+        assert store.etag() == snapshot.etag
+
+
+def test_another_instances_write_is_seen_at_once(settings):
+    first, second = (create_app(settings).extensions["comments_store"] for _ in range(2))
+    first.snapshot()
+    second.add("b", "from the second")
+    assert [c["text"] for c in json.loads(first.snapshot().body)] == ["from the second"]
+    _, snapshot = first.add("a", "from the first")
+    assert second.snapshot() == snapshot
+    first.close()
+    second.close()
+
+
+def test_unicode_round_trips(store):
+    comment, _ = store.add("Zoë ✍️", "日本語 and emoji 🎉\nsecond line")
+    assert json.loads(store.snapshot().body)[0] == comment
+
+
+def test_the_api_works_the_same_on_both(store_app):
+    client = store_app.test_client()
+    posted = client.post("/api/comments", data={"author": "a", "text": "b"})
+    assert posted.status_code == 201
+    assert posted.headers["Location"] == "/api/comments/1"
+    etag = posted.headers["ETag"]
+    assert client.get("/api/comments", headers={"If-None-Match": etag}).status_code == 304
+    listed = client.get("/api/comments")
+    assert listed.data == posted.data
+    assert listed.headers["ETag"] == etag
+    assert client.get("/api/comments/1").get_json() == listed.get_json()[0]
+    assert client.get("/healthz").status_code == 200
+
+
+def test_json_store_refuses_to_overwrite_an_unreadable_file(tmp_path):
+    path = tmp_path / "comments.json"
+    path.write_bytes(b"not json")
+    store = JsonFileStore(path)
+    with pytest.raises(StoreError):
+        store.add("a", "b")
+    assert path.read_bytes() == b"not json"
