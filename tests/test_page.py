@@ -1,0 +1,252 @@
+"""The comment box page in a real Chromium against a real gunicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug.security import generate_password_hash
+
+from .conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+HOSTILE = [
+    '<img src=x onerror="window.__pwned = 1; alert(1)">',
+    "<script>window.__pwned = 1; alert(1)</script>",
+    "[click me](javascript:window.__pwned=1;alert(1))",
+    '<a href="javascript:window.__pwned=1;alert(1)">and me</a>',
+    '<svg onload="window.__pwned = 1; alert(1)"><circle r="9"/></svg>',
+]
+
+
+def require(condition: bool, message: str) -> None:
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
+            "browser tests need Chromium: apt-get install chromium")
+    require((ROOT / "public" / "index.html").is_file(), "browser tests need the built page: make ui")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page whose console errors, dialogs and requests are recorded."""
+
+    def __init__(self, context, origin: str) -> None:
+        self.page = context.new_page()
+        self.origin = origin
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.responses: list[tuple[str, str, int]] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("response", lambda r: self.responses.append((r.request.method, r.url, r.status)))
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def foreign_requests(self) -> list[str]:
+        return [url for url in self.requests if not url.startswith(self.origin + "/") and url != self.origin]
+
+
+@pytest.fixture
+def open_page(browser):
+    contexts = []
+
+    def open_page(server, **context_options) -> Watched:
+        context = browser.new_context(**context_options)
+        contexts.append(context)
+        watched = Watched(context, server.url)
+        watched.page.goto(server.url + "/")
+        return watched
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def seed(path: Path, comments: list[dict]) -> None:
+    path.write_text(json.dumps(comments))
+
+
+def comment_texts(page) -> list[str]:
+    return page.locator(".comment-text").all_inner_texts()
+
+
+def test_page_lists_stored_comments(start_server, comments_file, open_page):
+    seed(comments_file, [
+        {"id": 1, "author": "Pete Hunt", "text": "Hey there!", "created": "2026-11-24T12:00:00.000Z"},
+        {"id": 2, "author": "Paul", "text": "React is *great*!"},
+    ])
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    page = watched.page
+    page.get_by_text("Hey there!").wait_for()
+    assert page.title() == "Comments"
+    assert comment_texts(page) == ["Hey there!", "React is great!"]
+    assert page.locator(".comment-text em").inner_text() == "great"
+    assert page.locator("time").get_attribute("datetime") == "2026-11-24T12:00:00.000Z"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page.png"), full_page=True)
+    assert watched.errors == []
+    assert watched.foreign_requests() == []
+    assert (ARTIFACTS / "page.png").stat().st_size > 0
+
+
+def test_posting_through_the_form_shows_and_stores_the_comment(start_server, comments_file, open_page):
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    page = watched.page
+    page.get_by_text("No comments yet").wait_for()
+    page.get_by_label("Name").fill("Ann")
+    page.get_by_label("Comment").fill("Posted from **Chromium**")
+    page.get_by_role("button", name="Post").click()
+    page.locator(".comment-text strong", has_text="Chromium").wait_for()
+    page.wait_for_function("document.querySelector('textarea').value === ''")
+    assert page.get_by_label("Name").input_value() == "Ann"
+    [stored] = json.loads(comments_file.read_bytes())
+    assert (stored["author"], stored["text"]) == ("Ann", "Posted from **Chromium**")
+    # Ctrl+Enter posts too.
+    page.get_by_label("Comment").fill("Second, by keyboard")
+    page.get_by_label("Comment").press("Control+Enter")
+    page.get_by_text("Second, by keyboard").wait_for()
+    # The name is remembered across visits.
+    page.reload()
+    page.get_by_text("Second, by keyboard").wait_for()
+    assert page.get_by_label("Name").input_value() == "Ann"
+    assert len(json.loads(comments_file.read_bytes())) == 2
+    assert watched.errors == []
+    assert watched.foreign_requests() == []
+
+
+def test_comment_from_someone_else_appears_without_reload(start_server, comments_file, open_page):
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    page = watched.page
+    page.get_by_text("No comments yet").wait_for()
+    page.get_by_label("Comment").fill("half-typed draft")
+    # Unchanged polls are answered 304.
+    deadline = time.monotonic() + 10
+    while not any(status == 304 for _, url, status in watched.responses if url.endswith("/api/comments")):
+        assert time.monotonic() < deadline, watched.responses
+        page.wait_for_timeout(200)
+    posted_at = time.monotonic()
+    requests.post(server.url + "/api/comments", data={"author": "Someone", "text": "Hello from curl"})
+    page.get_by_text("Hello from curl").wait_for(timeout=5000)
+    assert time.monotonic() - posted_at < 5
+    assert page.get_by_label("Comment").input_value() == "half-typed draft"
+    assert page.locator("[aria-live]").inner_text() == "New comment from Someone."
+    assert watched.errors == []
+
+
+def test_hostile_comments_are_inert(start_server, comments_file, open_page):
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    for text in HOSTILE:
+        response = requests.post(server.url + "/api/comments", data={"author": "<b onmouseover=alert(1)>x</b>", "text": text})
+        assert response.status_code == 201
+    watched = open_page(server)
+    page = watched.page
+    page.locator(".comment").nth(len(HOSTILE) - 1).wait_for()
+    page.wait_for_timeout(500)
+    for link in page.locator(".comment-text a").all():
+        link.click()
+    page.locator(".comment-author").first.hover()
+    page.wait_for_timeout(300)
+    assert watched.dialogs == []
+    assert page.evaluate("window.__pwned") is None
+    box = page.locator(".comment-list")
+    assert box.locator("script, img, svg, iframe").count() == 0
+    assert box.locator("[onerror], [onload], [onclick], [onmouseover]").count() == 0
+    assert page.evaluate(
+        "[...document.querySelectorAll('.comment-list a')].filter(a => /^\\s*javascript:/i.test(a.getAttribute('href') || '')).length"
+    ) == 0
+    assert page.locator(".comment-author").first.inner_text() == "<b onmouseover=alert(1)>x</b>"
+    assert watched.errors == []
+    assert watched.foreign_requests() == []
+
+
+def test_empty_form_posts_nothing_and_says_why(start_server, comments_file, open_page):
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    page = watched.page
+    page.get_by_text("No comments yet").wait_for()
+    page.get_by_role("button", name="Post").click()
+    alerts = page.get_by_role("alert")
+    alerts.first.wait_for()
+    assert alerts.all_inner_texts() == ["Please enter your name.", "Please write a comment."]
+    assert page.get_by_label("Name").get_attribute("aria-invalid") == "true"
+    page.wait_for_timeout(300)
+    assert not any(method == "POST" for method, _, _ in watched.responses)
+    assert not comments_file.exists()
+    assert watched.errors == []
+
+
+def test_server_refusal_is_shown_and_the_comment_rolled_back(start_server, comments_file, open_page):
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    page = watched.page
+    page.get_by_text("No comments yet").wait_for()
+    page.get_by_label("Name").fill("Ann")
+    # The page allows what the server refuses: a control character.
+    page.get_by_label("Comment").fill("bell \u0007 ring")
+    page.get_by_role("button", name="Post").click()
+    page.get_by_role("alert").wait_for()
+    assert "control characters" in page.get_by_role("alert").inner_text()
+    assert page.locator(".comment").count() == 0
+    assert page.get_by_label("Comment").input_value() == "bell \u0007 ring"
+    assert not comments_file.exists()
+
+
+def test_with_auth_a_logged_in_browser_reads_and_posts(start_server, comments_file, open_page):
+    seed(comments_file, [{"id": 1, "author": "Pete", "text": "Members only"}])
+    users = f"alice:{generate_password_hash('pw')}"
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file), COMMENTS_AUTH_USERS=users)
+    watched = open_page(server, http_credentials={"username": "alice", "password": "pw"})
+    page = watched.page
+    page.get_by_text("Members only").wait_for()
+    page.get_by_label("Name").fill("Alice")
+    page.get_by_label("Comment").fill("Logged in")
+    page.get_by_role("button", name="Post").click()
+    page.locator(".comment-text", has_text="Logged in").wait_for()
+    page.wait_for_function("!document.querySelector('.comment.pending')")
+    assert [c["text"] for c in json.loads(comments_file.read_bytes())] == ["Members only", "Logged in"]
+    assert watched.errors == []
+
+
+def test_after_a_refused_login_the_page_says_it_needs_one(start_server, comments_file, open_page):
+    users = f"alice:{generate_password_hash('pw')}"
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file), COMMENTS_AUTH_USERS=users)
+    # Wrong credentials: Chromium tries them once, then gives the page the 401,
+    # as it does when a person cancels the login prompt.
+    page = open_page(server, http_credentials={"username": "alice", "password": "wrong"}).page
+    page.get_by_role("alert").wait_for()
+    assert "needs a login" in page.get_by_role("alert").inner_text()

@@ -1,0 +1,167 @@
+import { act, render, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import CommentBox from './CommentBox.jsx';
+
+// The page's only collaborator is the API: these tests stand in for it with a
+// scripted fetch (the real server is exercised by the browser tests in tests/).
+const ANN = { id: 1, author: 'Ann', text: 'First', created: '2026-11-24T12:00:00.000Z' };
+const BOB = { id: 2, author: 'Bob', text: 'Second', created: '2026-11-24T12:01:00.000Z' };
+
+function json(body, status = 200, etag = null) {
+  const headers = new Headers({ 'Content-Type': 'application/json' });
+  if (etag) headers.set('ETag', etag);
+  return new Response(status === 304 ? null : JSON.stringify(body), { status, headers });
+}
+
+let fetchMock;
+
+beforeEach(() => {
+  fetchMock = vi.fn();
+  vi.stubGlobal('fetch', fetchMock);
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+function setHidden(hidden) {
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+  document.dispatchEvent(new Event('visibilitychange'));
+}
+
+describe('CommentBox', () => {
+  it('loads the list, then polls with If-None-Match and keeps it on 304', async () => {
+    fetchMock.mockResolvedValueOnce(json([ANN], 200, '"v1"')).mockResolvedValue(json(null, 304, '"v1"'));
+    render(<CommentBox pollInterval={20} />);
+    expect(await screen.findByText('First')).toBeInTheDocument();
+    await waitFor(() => expect(fetchMock.mock.calls.length).toBeGreaterThanOrEqual(3));
+    const [, options] = fetchMock.mock.calls.at(-1);
+    expect(options.headers['If-None-Match']).toBe('"v1"');
+    expect(screen.getByText('First')).toBeInTheDocument();
+  });
+
+  it('shows and announces comments that others post', async () => {
+    fetchMock.mockResolvedValueOnce(json([ANN], 200, '"v1"')).mockResolvedValue(json([ANN, BOB], 200, '"v2"'));
+    render(<CommentBox pollInterval={20} />);
+    expect(await screen.findByText('Second')).toBeInTheDocument();
+    expect(screen.getByText('New comment from Bob.')).toBeInTheDocument();
+  });
+
+  it('adds a comment at once and replaces it with the stored one', async () => {
+    let answer;
+    fetchMock.mockImplementation((url, options) => {
+      if (options.method === 'POST') return new Promise((resolve) => (answer = resolve));
+      return Promise.resolve(json([ANN], 200, '"v1"'));
+    });
+    const user = userEvent.setup();
+    render(<CommentBox pollInterval={60_000} />);
+    await screen.findByText('First');
+    await user.type(screen.getByLabelText('Name'), 'Cy');
+    await user.type(screen.getByLabelText('Comment'), 'Mine');
+    await user.click(screen.getByRole('button', { name: 'Post' }));
+    expect(screen.getByText('Mine', { selector: 'p' })).toBeInTheDocument();
+    expect(screen.getByText('posting…')).toBeInTheDocument();
+    const stored = { id: 2, author: 'Cy', text: 'Mine', created: '2026-11-24T12:02:00.000Z' };
+    await act(async () => answer(json([ANN, stored], 201, '"v2"')));
+    await waitFor(() => expect(screen.queryByText('posting…')).toBeNull());
+    expect(screen.getAllByText('Mine', { selector: 'p' })).toHaveLength(1);
+    expect(screen.getByLabelText('Comment')).toHaveValue('');
+    expect(screen.queryByText(/New comment from/)).toBeNull();
+  });
+
+  it('rolls the comment back and shows why when the server refuses it', async () => {
+    fetchMock.mockImplementation((url, options) => {
+      if (options.method === 'POST') {
+        return Promise.resolve(json({ error: 'text is 20,000 characters long; the limit is 10,000' }, 400));
+      }
+      return Promise.resolve(json([ANN], 200, '"v1"'));
+    });
+    const user = userEvent.setup();
+    render(<CommentBox pollInterval={60_000} />);
+    await screen.findByText('First');
+    await user.type(screen.getByLabelText('Name'), 'Cy');
+    await user.type(screen.getByLabelText('Comment'), 'Refused');
+    await user.click(screen.getByRole('button', { name: 'Post' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('the limit is 10,000');
+    expect(screen.queryByText('Refused', { selector: 'p' })).toBeNull();
+    expect(screen.getByLabelText('Comment')).toHaveValue('Refused');
+  });
+
+  it('says posting needs a login after a cancelled prompt', async () => {
+    fetchMock.mockImplementation((url, options) =>
+      Promise.resolve(options.method === 'POST' ? json({ error: 'login' }, 401) : json([ANN], 200, '"v1"')),
+    );
+    const user = userEvent.setup();
+    render(<CommentBox pollInterval={60_000} />);
+    await screen.findByText('First');
+    await user.type(screen.getByLabelText('Name'), 'Cy');
+    await user.type(screen.getByLabelText('Comment'), 'Hi');
+    await user.click(screen.getByRole('button', { name: 'Post' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Posting needs a login');
+  });
+
+  it('says reading needs a login and stops asking', async () => {
+    fetchMock.mockResolvedValue(json({ error: 'login' }, 401));
+    render(<CommentBox pollInterval={10} />);
+    expect(await screen.findByRole('alert')).toHaveTextContent('needs a login');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
+  it('backs off while the server is unreachable and says so, until it answers', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: false });
+    fetchMock
+      .mockResolvedValueOnce(json([ANN], 200, '"v1"'))
+      .mockRejectedValueOnce(new TypeError('Failed to fetch'))
+      .mockRejectedValueOnce(new TypeError('Failed to fetch'))
+      .mockRejectedValueOnce(new TypeError('Failed to fetch'))
+      .mockResolvedValue(json([ANN, BOB], 200, '"v2"'));
+    render(<CommentBox pollInterval={2000} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(screen.getByText('First')).toBeInTheDocument();
+    await act(() => vi.advanceTimersByTimeAsync(2000));
+    expect(screen.getByRole('status')).toHaveTextContent('Reconnecting');
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    // Next tries after 4 s, then 8 s: not every 2 s.
+    await act(() => vi.advanceTimersByTimeAsync(3999));
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    await act(() => vi.advanceTimersByTimeAsync(1));
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+    await act(() => vi.advanceTimersByTimeAsync(8000));
+    expect(fetchMock).toHaveBeenCalledTimes(4);
+    await act(() => vi.advanceTimersByTimeAsync(16000));
+    expect(fetchMock).toHaveBeenCalledTimes(5);
+    expect(screen.queryByText('Reconnecting to the server…')).toBeNull();
+    expect(screen.getByText('Second')).toBeInTheDocument();
+  });
+
+  it('caps the back-off at 30 seconds', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: false });
+    fetchMock.mockRejectedValue(new TypeError('Failed to fetch'));
+    render(<CommentBox pollInterval={2000} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    await act(() => vi.advanceTimersByTimeAsync(4000 + 8000 + 16000 + 30000));
+    const calls = fetchMock.mock.calls.length;
+    await act(() => vi.advanceTimersByTimeAsync(29_999));
+    expect(fetchMock).toHaveBeenCalledTimes(calls);
+    await act(() => vi.advanceTimersByTimeAsync(1));
+    expect(fetchMock).toHaveBeenCalledTimes(calls + 1);
+  });
+
+  it('pauses while the tab is hidden and polls at once when it is visible again', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: false });
+    fetchMock.mockResolvedValueOnce(json([ANN], 200, '"v1"')).mockResolvedValue(json(null, 304, '"v1"'));
+    render(<CommentBox pollInterval={2000} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    act(() => setHidden(true));
+    await act(() => vi.advanceTimersByTimeAsync(20_000));
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    act(() => setHidden(false));
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    setHidden(false);
+  });
+});

@@ -1,0 +1,129 @@
+import { useId, useRef, useState } from 'react';
+
+export const LIMITS = { author: 100, text: 10_000 };
+const AUTHOR_KEY = 'comments.author';
+
+function storedAuthor() {
+  try {
+    return localStorage.getItem(AUTHOR_KEY) || '';
+  } catch {
+    return '';
+  }
+}
+
+function rememberAuthor(author) {
+  try {
+    localStorage.setItem(AUTHOR_KEY, author);
+  } catch {
+    // Private mode or storage full: the name just is not remembered.
+  }
+}
+
+// Return {field: message} for what the server would refuse anyway.
+export function validate(author, text) {
+  const errors = {};
+  if (!author) errors.author = 'Please enter your name.';
+  else if (author.length > LIMITS.author)
+    errors.author = `Your name is ${author.length} characters long; the limit is ${LIMITS.author}.`;
+  if (!text) errors.text = 'Please write a comment.';
+  else if (text.length > LIMITS.text)
+    errors.text = `Your comment is ${text.length.toLocaleString('en')} characters long; the limit is ${LIMITS.text.toLocaleString('en')}.`;
+  return errors;
+}
+
+// onSubmit(author, text) returns a promise: resolved when stored, rejected with the reason.
+export default function CommentForm({ onSubmit }) {
+  const [author, setAuthor] = useState(storedAuthor);
+  const [text, setText] = useState('');
+  const [errors, setErrors] = useState({});
+  const [failure, setFailure] = useState('');
+  const [posting, setPosting] = useState(false);
+  const id = useId();
+  const form = useRef(null);
+  const authorInput = useRef(null);
+  const textInput = useRef(null);
+
+  async function submit(event) {
+    event.preventDefault();
+    if (posting) return;
+    const cleanAuthor = author.trim();
+    const cleanText = text.trim();
+    const found = validate(cleanAuthor, cleanText);
+    setErrors(found);
+    setFailure('');
+    if (found.author) return authorInput.current.focus();
+    if (found.text) return textInput.current.focus();
+    setPosting(true);
+    rememberAuthor(cleanAuthor);
+    try {
+      await onSubmit(cleanAuthor, cleanText);
+      setText('');
+      textInput.current?.focus();
+    } catch (error) {
+      setFailure(error.message || 'The comment could not be posted.');
+    } finally {
+      setPosting(false);
+    }
+  }
+
+  function onKeyDown(event) {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.current.requestSubmit();
+    }
+  }
+
+  return (
+    <form className="comment-form" ref={form} onSubmit={submit} noValidate>
+      <div className="field">
+        <label htmlFor={`${id}-author`}>Name</label>
+        <input
+          id={`${id}-author`}
+          ref={authorInput}
+          name="author"
+          autoComplete="name"
+          value={author}
+          onChange={(event) => setAuthor(event.target.value)}
+          aria-invalid={Boolean(errors.author)}
+          aria-describedby={errors.author ? `${id}-author-error` : undefined}
+        />
+        {errors.author && (
+          <p id={`${id}-author-error`} className="error" role="alert">
+            {errors.author}
+          </p>
+        )}
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-text`}>Comment</label>
+        <textarea
+          id={`${id}-text`}
+          ref={textInput}
+          name="text"
+          rows={4}
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+          onKeyDown={onKeyDown}
+          aria-invalid={Boolean(errors.text)}
+          aria-describedby={errors.text ? `${id}-text-error` : `${id}-hint`}
+        />
+        {errors.text ? (
+          <p id={`${id}-text-error`} className="error" role="alert">
+            {errors.text}
+          </p>
+        ) : (
+          <p id={`${id}-hint`} className="hint">
+            Markdown works. Ctrl+Enter (⌘+Enter) posts.
+          </p>
+        )}
+      </div>
+      {failure && (
+        <p className="error" role="alert">
+          {failure}
+        </p>
+      )}
+      <button type="submit" disabled={posting}>
+        Post
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,94 @@
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import CommentForm from './CommentForm.jsx';
+
+function setup(onSubmit = vi.fn().mockResolvedValue(undefined)) {
+  render(<CommentForm onSubmit={onSubmit} />);
+  return {
+    onSubmit,
+    user: userEvent.setup(),
+    name: screen.getByLabelText('Name'),
+    comment: screen.getByLabelText('Comment'),
+    post: screen.getByRole('button', { name: 'Post' }),
+  };
+}
+
+describe('CommentForm', () => {
+  it('refuses empty fields before sending, and says why', async () => {
+    const { user, post, onSubmit, name, comment } = setup();
+    await user.click(post);
+    expect(onSubmit).not.toHaveBeenCalled();
+    const alerts = screen.getAllByRole('alert').map((alert) => alert.textContent);
+    expect(alerts).toEqual(['Please enter your name.', 'Please write a comment.']);
+    expect(name).toHaveAttribute('aria-invalid', 'true');
+    await user.type(name, 'Ann');
+    await user.click(post);
+    expect(screen.getByRole('alert')).toHaveTextContent('Please write a comment.');
+    expect(comment).toHaveAttribute('aria-invalid', 'true');
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it('refuses over-long fields', async () => {
+    const { user, post, onSubmit, name, comment } = setup();
+    await user.click(name);
+    await user.paste('n'.repeat(101));
+    await user.click(comment);
+    await user.paste('x');
+    await user.click(post);
+    expect(screen.getByRole('alert')).toHaveTextContent('the limit is 100');
+    await user.clear(name);
+    await user.type(name, 'Ann');
+    await user.clear(comment);
+    await user.click(comment);
+    await user.paste('x'.repeat(10_001));
+    await user.click(post);
+    expect(screen.getByRole('alert')).toHaveTextContent('the limit is 10,000');
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it('posts trimmed values, clears the comment, keeps and remembers the name', async () => {
+    const { user, post, onSubmit, name, comment } = setup();
+    await user.type(name, '  Ann ');
+    await user.type(comment, ' Hello *world* ');
+    await user.click(post);
+    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Hello *world*');
+    expect(comment).toHaveValue('');
+    expect(name).toHaveValue('  Ann ');
+    expect(localStorage.getItem('comments.author')).toBe('Ann');
+  });
+
+  it('starts with the remembered name', () => {
+    localStorage.setItem('comments.author', 'Bea');
+    const { name } = setup();
+    expect(name).toHaveValue('Bea');
+  });
+
+  it('disables the button while posting', async () => {
+    let finish;
+    const { user, post, name, comment } = setup(() => new Promise((resolve) => (finish = resolve)));
+    await user.type(name, 'Ann');
+    await user.type(comment, 'Hi');
+    await user.click(post);
+    expect(post).toBeDisabled();
+    finish();
+    await vi.waitFor(() => expect(post).toBeEnabled());
+  });
+
+  it('shows the server refusal and keeps the text', async () => {
+    const { user, post, name, comment } = setup(vi.fn().mockRejectedValue(new Error('text is too rude')));
+    await user.type(name, 'Ann');
+    await user.type(comment, 'Hi');
+    await user.click(post);
+    expect(await screen.findByRole('alert')).toHaveTextContent('text is too rude');
+    expect(comment).toHaveValue('Hi');
+  });
+
+  it.each([['{Control>}{Enter}{/Control}'], ['{Meta>}{Enter}{/Meta}']])('posts on %s', async (keys) => {
+    const { user, onSubmit, name, comment } = setup();
+    await user.type(name, 'Ann');
+    await user.type(comment, 'Quick');
+    await user.keyboard(keys);
+    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Quick');
+  });
+});

@@ -1,0 +1,28 @@
+import { useEffect, useState } from 'react';
+import Comment from './Comment.jsx';
+
+// Re-render now and then so that "3 minutes ago" stays true.
+function useNow(interval = 30_000) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), interval);
+    return () => clearInterval(timer);
+  }, [interval]);
+  return now;
+}
+
+export default function CommentList({ comments }) {
+  const now = useNow();
+  if (comments.length === 0) {
+    return <p className="empty">No comments yet. Be the first!</p>;
+  }
+  return (
+    <ol className="comment-list">
+      {comments.map((comment) => (
+        <li key={comment.id}>
+          <Comment comment={comment} now={now} />
+        </li>
+      ))}
+    </ol>
+  );
+}
