@@ -16,6 +16,10 @@ def _positive_int(name: str, default: str, high: int) -> int:
 # Heroku-style platforms set PORT; locally the comment box's classic port.
 bind = [f"0.0.0.0:{_positive_int('PORT', '3000', 65535)}"]
 workers = _positive_int("WEB_CONCURRENCY", "2", 64)
+# Threads: a browser polling every two seconds keeps its connection alive, and
+# concurrent POSTs in one process share a single fsync (the store's group commit).
+worker_class = "gthread"
+threads = _positive_int("GUNICORN_THREADS", "4", 64)
 accesslog = "-"
 errorlog = "-"
 

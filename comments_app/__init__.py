@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from flask import Flask, request
+from flask import Flask
 
 from . import auth, cli, comments, config, errors, health, origins, pages
 from .store import JsonFileStore, Store
@@ -31,7 +31,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.register_blueprint(health.bp)
     pages.init_app(app)
     cli.init_app(app)
-    app.after_request(add_api_headers)
     return app
 
 
@@ -43,10 +42,3 @@ def open_store(settings: dict) -> Store:
 
         return PostgresStore(settings["database_url"], settings["db_timeout"])
     return JsonFileStore(settings["file"])
-
-
-def add_api_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.blueprint == "comments" or response.mimetype == "application/json":
-        response.headers.setdefault("Cache-Control", "no-cache")
-    return response

@@ -19,9 +19,12 @@ def get_store() -> Store:
 
 
 def json_response(body: bytes, status: int = 200, etag: str | None = None):
-    response = current_app.response_class(body, status=status, mimetype="application/json")
+    response = current_app.response_class(body, status=status, content_type="application/json")
+    headers = response.headers
+    headers["Cache-Control"] = "no-cache"
+    headers["X-Content-Type-Options"] = "nosniff"
     if etag is not None:
-        response.set_etag(etag)
+        headers["ETag"] = f'"{etag}"'
     return response
 
 

@@ -34,6 +34,8 @@ def error_response(status: int, message: str | None = None, **extra):
     body = {"error": message or MESSAGES.get(status, "error"), **extra}
     response = jsonify(body)
     response.status_code = status
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -56,6 +56,8 @@ ON CONFLICT DO NOTHING;
 SCHEMA_LOCK = 0x636F6D6D
 
 CREATED = """to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+CHANNEL = "comments_changed"
+NOTIFY = f"NOTIFY {CHANNEL}"
 VERSION_QUERY = "SELECT epoch, version, last_id FROM comments_version"
 # One statement, so the version and the rows come from the same snapshot.
 ROWS_SINCE_QUERY = f"""
@@ -101,6 +103,12 @@ class PostgresStore:
         self._schema_ready = False
         self._version: _Version | None = None
         self._mutex = threading.Lock()
+        # A listener thread hears every commit's NOTIFY: while it listens, the cached
+        # version is current until it counts a change, and a GET needs no query.
+        self._listening = False
+        self._changes = 0
+        self._checked = -1
+        self._stop = threading.Event()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.safe_url!r})"
@@ -118,11 +126,14 @@ class PostgresStore:
     # The Store interface
 
     def etag(self) -> str:
-        epoch, version, _ = self._read(lambda conn: conn.execute(VERSION_QUERY).fetchone())
-        return _Version(epoch, version, 0, b"").etag
+        return self.snapshot().etag
 
     def snapshot(self) -> Snapshot:
-        version = self._read(self._refresh)
+        version = self._version
+        if version is None or not self._listening or self._checked != self._changes:
+            seen = self._changes
+            version = self._read(self._refresh)
+            self._checked = seen
         return Snapshot(version.etag, version.body)
 
     def get(self, comment_id: int) -> dict | None:
@@ -149,6 +160,7 @@ class PostgresStore:
                     "INSERT INTO comments (id, author, text, created) VALUES (%s, %s, %s, %s)",
                     (comment_id, author, text, created),
                 )
+                conn.execute(NOTIFY)
                 committing = True
             return comment, epoch, version
 
@@ -161,9 +173,13 @@ class PostgresStore:
                 body = append_encoded(cached.body, encode_comment(comment))
                 self._version = _Version(epoch, version, comment["id"], body)
                 return comment, Snapshot(self._version.etag, body)
-        return comment, self.snapshot()
+        # Another instance wrote since: fetch what it added. Not from the cache,
+        # which may not have heard of this very commit yet.
+        version = self._read(self._refresh)
+        return comment, Snapshot(version.etag, version.body)
 
     def close(self) -> None:
+        self._stop.set()
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -195,6 +211,7 @@ class PostgresStore:
                         "UPDATE comments_version SET epoch = md5(random()::text), version = version + 1, "
                         "last_id = greatest(last_id, (SELECT max(id) FROM comments))"
                     )
+                    conn.execute(NOTIFY)
             return added
 
         added = self._run(copy, retry=lambda: False)
@@ -240,9 +257,11 @@ class PostgresStore:
                 self._pool = ConnectionPool(
                     self.url,
                     min_size=1,
-                    max_size=2,
+                    max_size=8,
                     timeout=self.timeout,
-                    kwargs={"connect_timeout": max(2, round(self.timeout))},
+                    # Autocommit: a read is one round trip, with no ROLLBACK when the
+                    # pool takes the connection back; writes use conn.transaction().
+                    kwargs={"connect_timeout": max(2, round(self.timeout)), "autocommit": True},
                     # The pool's retries back off without a cap; give each up soon
                     # so that the next request starts afresh and heals at once
                     # after a long outage.
@@ -251,7 +270,34 @@ class PostgresStore:
                     open=False,
                 )
                 self._pool.open(wait=False)
+                threading.Thread(target=self._listen, name="comments-listener", daemon=True).start()
             return self._pool
+
+    def _listen(self) -> None:
+        """Count the commits other processes announce; reconnect when the server goes away."""
+        healthy = True
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(
+                    self.url, autocommit=True, connect_timeout=max(2, round(self.timeout))
+                ) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    # Changes made while nobody listened were not heard: count one.
+                    self._changes += 1
+                    self._listening = True
+                    if not healthy:
+                        log.warning("listening for comment changes again on %s", self.safe_url)
+                        healthy = True
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0):
+                            self._changes += 1
+            except psycopg.Error as error:
+                if healthy:
+                    log.warning("stopped listening for comment changes: %s", self.redact(first_line(error)))
+                    healthy = False
+            finally:
+                self._listening = False
+            self._stop.wait(1.0)
 
     def _read(self, work: Callable[[psycopg.Connection], T]) -> T:
         return self._run(work, retry=lambda: True)

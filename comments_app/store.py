@@ -6,11 +6,14 @@ so it can be tested and benchmarked on its own.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import itertools
 import json
 import os
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -147,19 +150,28 @@ class JsonFileStore:
     Writes take an exclusive lock on a file beside the store, write a temporary
     file, fsync it and rename it over the store, so a crash leaves the old or the
     new file, never half of one. Each process keeps the last version's bytes and
-    answers from them while a stat says the file is unchanged. The lock file also
-    holds a hint: the signature and last id of the version this store wrote last,
-    so another process can append to that version without parsing it.
+    answers from them while a stat says the file is unchanged.
+
+    Group commit: a POST first leaves its comment in a queue folder, then takes
+    the lock. Whoever gets the lock while its own comment is still queued writes
+    every queued comment in one version, with one pair of fsyncs, and leaves each
+    writer its stored comment; the others find theirs already written.
+
+    The lock file also holds a hint: the signatures and last ids of the version
+    replaced and the version written, with a checksum, so that any process can
+    append to a version it did not write without parsing it.
     """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.tmp_path = self.path.with_name(self.path.name + ".tmp")
+        self.queue = self.path.with_name(self.path.name + ".queue")
         self._version: _Version | None = None
         # flock excludes other processes; threads of this one share the lock's file.
         self._mutex = threading.Lock()
-        self._remove_leftover_tmp()
+        self._tickets = itertools.count()
+        self._remove_leftovers()
 
     def __repr__(self) -> str:
         return f"JsonFileStore({str(self.path)!r})"
@@ -177,21 +189,16 @@ class JsonFileStore:
         return None
 
     def add(self, author: str, text: str) -> tuple[dict, Snapshot]:
-        with self._mutex, self._locked() as lock_fd:
-            version = self._current(lock_fd)
-            comment = new_comment(version.last_id + 1, author, text)
-            line = encode_comment(comment)
-            if version.appendable:
-                body = append_encoded(version.body, line)
-            else:
-                # A file we did not write (a tutorial's, or edited by hand): rewrite
-                # it once in our layout; later writes append.
-                items = parse_list(version.body)
-                body = encode_list([*map(encode_comment, items), line])
-            sig = self._write(body, version.sig)
-            self._write_hint(lock_fd, sig, comment["id"])
-            self._version = _Version(sig, body, comment["id"], True)
-        return comment, self._version.snapshot
+        ticket = self._enqueue(author, text)
+        with self._mutex:
+            with self._locked() as lock_fd:
+                if (self.queue / ticket).exists():
+                    # A failure is left in each ticket's .failed file, ours too.
+                    with contextlib.suppress(StoreError):
+                        self._commit_queue(lock_fd)
+                comment = self._collect(ticket)
+            # Every version from now on holds the comment.
+            return comment, self._current().snapshot
 
     def close(self) -> None:
         self._version = None
@@ -217,9 +224,9 @@ class JsonFileStore:
             return _MISSING
         except OSError as error:
             raise StoreUnreadable(self.path, error.strerror or str(error)) from None
-        hint = self._read_hint(lock_fd)
-        if hint is not None and hint[0] == sig:
-            version = _Version(sig, body, hint[1], True)
+        last = self._read_hint(lock_fd).get(sig)
+        if last is not None:
+            version = _Version(sig, body, last, True)
         else:
             try:
                 items = parse_list(body)
@@ -229,19 +236,21 @@ class JsonFileStore:
         self._version = version
         return version
 
-    def _read_hint(self, lock_fd: int | None) -> tuple[Signature, int] | None:
-        """Return the (signature, last id) this store's writers left, if readable."""
+    def _read_hint(self, lock_fd: int | None) -> dict[Signature, int]:
+        """Return {signature: last id} for the versions the last writer replaced and wrote."""
         try:
             if lock_fd is not None:
-                raw = os.pread(lock_fd, 200, 0)
+                raw = os.pread(lock_fd, HINT_SIZE, 0)
             else:
                 with open(self.lock_path, "rb") as file:
-                    raw = file.read(200)
-            ino, mtime_ns, size, last = (int(word) for word in raw.split())
+                    raw = file.read(HINT_SIZE)
+            *numbers, checksum = (int(word) for word in raw.split())
         except (OSError, ValueError):
-            # No hint, or one torn by a crash: parse the file instead.
-            return None
-        return (ino, mtime_ns, size), last
+            return {}
+        # No hint, or one torn by a crash or read while written: parse the file instead.
+        if len(numbers) != 8 or zlib.crc32(raw[: HINT_SIZE - 10]) != checksum:
+            return {}
+        return {tuple(numbers[0:3]): numbers[3], tuple(numbers[4:7]): numbers[7]}
 
     # Writing
 
@@ -259,15 +268,84 @@ class JsonFileStore:
         finally:
             os.close(fd)
 
-    def _write(self, body: bytes, previous: Signature | None) -> Signature:
+    def _enqueue(self, author: str, text: str) -> str:
+        """Leave a comment in the queue; return its ticket (its file's name)."""
+        ticket = f"{time.time_ns():020d}-{os.getpid()}-{next(self._tickets)}"
+        data = json.dumps({"author": author, "text": text}, ensure_ascii=False).encode()
+        partial = self.queue / f"{ticket}.new"
+        try:
+            try:
+                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            except FileNotFoundError:
+                self.queue.mkdir(parents=True, exist_ok=True)
+                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+            # Complete before it is visible: the writer never reads half an entry.
+            os.rename(partial, self.queue / ticket)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"comments store could not be written: {self.queue}: {error.strerror}") from None
+        return ticket
+
+    def _commit_queue(self, lock_fd: int) -> None:
+        """Write every queued comment in one new version; leave each its stored comment."""
+        tickets = sorted(name for name in os.listdir(self.queue) if "." not in name)
+        try:
+            version = self._current(lock_fd)
+            comments = []
+            for number, ticket in enumerate(tickets, start=version.last_id + 1):
+                entry = json.loads((self.queue / ticket).read_bytes())
+                comments.append(new_comment(number, entry["author"], entry["text"]))
+            lines = [encode_comment(comment) for comment in comments]
+            if version.appendable:
+                body = version.body
+                for line in lines:
+                    body = append_encoded(body, line)
+            else:
+                # A file we did not write (a tutorial's, or edited by hand): rewrite
+                # it once in our layout; later writes append.
+                body = encode_list([*map(encode_comment, parse_list(version.body)), *lines])
+            last = comments[-1]["id"]
+            sig = self._write(body, version, lock_fd, last)
+        except StoreError as error:
+            for ticket in tickets:
+                (self.queue / f"{ticket}.failed").write_text(str(error))
+                (self.queue / ticket).unlink()
+            raise
+        self._version = _Version(sig, body, last, True)
+        for ticket, line in zip(tickets, lines, strict=True):
+            (self.queue / f"{ticket}.done").write_bytes(line)
+            (self.queue / ticket).unlink()
+
+    def _collect(self, ticket: str) -> dict:
+        """Return the comment stored for a ticket, or raise the reason it was not."""
+        done = self.queue / f"{ticket}.done"
+        failed = self.queue / f"{ticket}.failed"
+        try:
+            comment = json.loads(done.read_bytes())
+            done.unlink()
+            return comment
+        except FileNotFoundError:
+            pass
+        try:
+            message = failed.read_text()
+            failed.unlink()
+        except FileNotFoundError:
+            message = f"comments store lost a queued comment: {self.queue / ticket}"
+        raise StoreError(message)
+
+    def _write(self, body: bytes, previous: _Version, lock_fd: int, last: int) -> Signature:
         """Replace the file with body atomically and durably; return the new signature."""
         # Strictly later than the version it replaces, so that a reused inode
         # number can never bring back an old signature.
-        mtime_ns = max(time.time_ns(), (previous[1] + 1) if previous else 0)
+        mtime_ns = max(time.time_ns(), (previous.sig[1] + 1) if previous.sig else 0)
         try:
             fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
             try:
-                if previous is not None:
+                if previous.sig is not None:
                     os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
                 view = memoryview(body)
                 while view:
@@ -277,6 +355,9 @@ class JsonFileStore:
                 sig = signature(os.fstat(fd))
             finally:
                 os.close(fd)
+            # The hint names both versions before the rename, so no reader ever
+            # sees the new file without its hint.
+            self._write_hint(lock_fd, previous, sig, last)
             os.replace(self.tmp_path, self.path)
             self._fsync_folder()
         except OSError as error:
@@ -294,14 +375,41 @@ class JsonFileStore:
             os.close(fd)
 
     @staticmethod
-    def _write_hint(lock_fd: int, sig: Signature, last: int) -> None:
+    def _write_hint(lock_fd: int, previous: _Version, sig: Signature, last: int) -> None:
         # A hint, checked against the file's signature before use: no fsync needed.
-        os.ftruncate(lock_fd, 0)
-        os.pwrite(lock_fd, "{} {} {} {}\n".format(*sig, last).encode(), 0)
+        # Fixed width, so that it overwrites the last one without a truncate.
+        old = (*previous.sig, previous.last_id) if previous.sig and previous.appendable else (0, 0, 0, 0)
+        record = "".join(f"{number:20d} " for number in (*old, *sig, last)).encode()
+        os.pwrite(lock_fd, record + b"%10d" % zlib.crc32(record), 0)
 
-    def _remove_leftover_tmp(self) -> None:
-        """Delete a temporary file that a killed writer left behind."""
-        if not self.tmp_path.exists():
+    def _remove_leftovers(self) -> None:
+        """Delete what killed processes left: a temporary file, queued comments."""
+        if not self.tmp_path.exists() and not self.queue.exists():
             return
         with self._locked():
             self.tmp_path.unlink(missing_ok=True)
+            for name in os.listdir(self.queue) if self.queue.exists() else []:
+                if not process_alive(int(name.split("-")[1].split(".")[0])):
+                    (self.queue / name).unlink(missing_ok=True)
+
+
+# The hint: eight numbers of 20 characters and a space each, then a CRC-32 of 10 digits.
+HINT_SIZE = 8 * 21 + 10
+
+
+def process_alive(pid: int) -> bool:
+    """Tell whether a process runs; a zombie (killed, not yet reaped) does not."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rpartition(b")")[2].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

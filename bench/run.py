@@ -1,0 +1,292 @@
+"""make bench: GET, 304 and POST throughput of both stores, side by side with a ceiling.
+
+For each list size the file store, the PostgreSQL store, the ceiling (the same
+Flask + gunicorn stack answering bytes from memory) and the tutorial-style Node
+server run at once, each gunicorn with 4 workers; wrk loads one at a time, in
+turns, BENCH_REPS times, and the table shows medians. Before every POST run the
+list is put back to its size. Settings: BENCH_SIZES (10,1000,10000),
+BENCH_SECONDS (3), BENCH_REPS (3), BENCH_CONNECTIONS (16).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from comments_app.pgstore import PostgresStore  # noqa: E402
+from comments_app.store import JsonFileStore, encode_comment, encode_list  # noqa: E402
+from tests.pgcluster import Cluster, free_port  # noqa: E402
+
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,1000,10000").split(",")]
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
+REPS = int(os.environ.get("BENCH_REPS", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def comments(count: int) -> list[dict]:
+    return [
+        {
+            "id": number,
+            "author": f"Author {number % 97}",
+            "text": f"Comment number {number}: a few words of *Markdown*, as people write them in a box.",
+            "created": "2026-11-24T12:00:00.000Z",
+        }
+        for number in range(1, count + 1)
+    ]
+
+
+class Process:
+    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int, log: Path) -> None:
+        self.name = name
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(log, "wb")  # noqa: SIM115 - open while the process runs
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(self.url + "/api/comments", timeout=5)
+                return
+            except requests.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not start; see {log}") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+        self.log.close()
+
+
+def gunicorn(name: str, app: str, work: Path, **settings: str) -> Process:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTS_") and k != "DATABASE_URL"}
+    env.update(settings)
+    command = [
+        str(BIN / "gunicorn"),
+        app,
+        "--workers",
+        "4",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        "/dev/null",
+    ]
+    return Process(name, command, env, port, work / f"{name}.log")
+
+
+def wrk(url: str, *args: str) -> tuple[float, int]:
+    """Run wrk; return (requests per second, responses that were not 2xx or 3xx)."""
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", *args, url + "/api/comments"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", result.stdout)
+    return rate, int(bad.group(1)) if bad else 0
+
+
+class Target:
+    """A server under test and how to put its list back to a given size."""
+
+    def __init__(self, name: str, process: Process, reset) -> None:
+        self.name = name
+        self.process = process
+        self.reset = reset
+
+    def etag(self) -> str | None:
+        return requests.get(self.process.url + "/api/comments").headers.get("ETag")
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("make bench needs wrk: apt-get install wrk", file=sys.stderr)
+        return 2
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="comments-bench-"))
+    cluster = Cluster(fsync=True).init().start()
+    runs: dict[tuple[int, str, str], list[float]] = {}
+    errors: list[str] = []
+    try:
+        for size in SIZES:
+            measure_size(size, work, cluster, runs, errors)
+    finally:
+        cluster.remove()
+        shutil.rmtree(work, ignore_errors=True)
+    report = render(runs, errors)
+    print(report)
+    (RESULTS / "latest.md").write_text(report)
+    print(f"\n(saved to {RESULTS / 'latest.md'})")
+    return 0
+
+
+def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: list[str]) -> None:
+    items = comments(size)
+    lines = [encode_comment(item) for item in items]
+    body = encode_list(lines[:-1])
+    folder = work / f"n{size}"
+    folder.mkdir()
+    json_path = folder / "comments.json"
+    body_path = folder / "body.json"
+    tutorial_path = folder / "tutorial.json"
+
+    def reset_file() -> None:
+        # The list of size-1 comments, then one POST through the store: the file is
+        # then in the state the store leaves it in, with its hint.
+        json_path.write_bytes(body)
+        JsonFileStore(json_path).add(items[-1]["author"], items[-1]["text"])
+
+    schema = f"bench_{size}"
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    pg_url = f"{cluster.url()}?options=-csearch_path%3D{schema}"
+    loader = PostgresStore(pg_url)
+    loader.import_comments(items)
+    loader.close()
+
+    def reset_pg() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DELETE FROM comments WHERE id > %s", (size,))
+            conn.execute(
+                "UPDATE comments_version SET epoch = md5(random()::text), "
+                "version = version + 1, last_id = %s",
+                (size,),
+            )
+
+    def reset_tutorial() -> None:
+        tutorial_path.write_text(json.dumps(items, indent=4))
+
+    reset_file()
+    body_path.write_bytes(json_path.read_bytes())
+    reset_tutorial()
+    node_port = free_port()
+    processes = [
+        gunicorn("file", "wsgi:app", folder, COMMENTS_FILE=str(json_path)),
+        gunicorn(
+            "postgresql", "wsgi:app", folder, DATABASE_URL=pg_url, COMMENTS_FILE=str(folder / "unused.json")
+        ),
+        gunicorn("ceiling", "bench.ceiling:app", folder, BENCH_BODY=str(body_path)),
+        Process(
+            "node",
+            ["node", "bench/tutorial_server.js"],
+            {**os.environ, "COMMENTS_FILE": str(tutorial_path), "PORT": str(node_port)},
+            node_port,
+            folder / "node.log",
+        ),
+    ]
+    targets = [
+        Target("file", processes[0], reset_file),
+        Target("postgresql", processes[1], reset_pg),
+        Target("ceiling", processes[2], lambda: None),
+        Target("node", processes[3], reset_tutorial),
+    ]
+    try:
+        for target in targets:  # warm every worker's cache
+            wrk(target.process.url)
+        for rep in range(REPS):
+            print(f"size {size}: round {rep + 1} of {REPS}", file=sys.stderr)
+            for target in targets:
+                record(runs, errors, size, target.name, "GET", wrk(target.process.url))
+                etag = target.etag()
+                if etag:
+                    record(
+                        runs,
+                        errors,
+                        size,
+                        target.name,
+                        "304",
+                        wrk(target.process.url, "-H", f"If-None-Match: {etag}"),
+                    )
+                target.reset()
+                record(
+                    runs,
+                    errors,
+                    size,
+                    target.name,
+                    "POST",
+                    wrk(target.process.url, "-s", str(ROOT / "bench" / "post.lua")),
+                )
+                target.reset()
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def record(runs: dict, errors: list[str], size: int, name: str, mode: str, result: tuple[float, int]) -> None:
+    rate, bad = result
+    runs.setdefault((size, name, mode), []).append(rate)
+    if bad and name != "node":
+        errors.append(f"{name} {mode} at {size}: {bad} responses were not 2xx/3xx")
+
+
+def render(runs: dict, errors: list[str]) -> str:
+    def median(size: int, name: str, mode: str) -> float | None:
+        values = runs.get((size, name, mode))
+        return statistics.median(values) if values else None
+
+    def fmt(value: float | None) -> str:
+        return "–" if value is None else f"{value:,.0f}"
+
+    out = [
+        f"Requests per second, median of {REPS} runs of {SECONDS} s, wrk -t2 -c{CONNECTIONS}, "
+        "gunicorn 4 sync workers.",
+        "POST runs start from the size shown and grow during the run; node is the tutorial design "
+        "(one process, no fsync, no lock).",
+        "",
+        "| comments | store | GET | 304 | POST |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for size in SIZES:
+        for name in ("file", "postgresql", "ceiling", "node"):
+            out.append(
+                f"| {size:,} | {name} | {fmt(median(size, name, 'GET'))} | {fmt(median(size, name, '304'))} "
+                f"| {fmt(median(size, name, 'POST'))} |"
+            )
+    out += ["", "| comments | ratio | value | target |", "|---:|---|---:|---|"]
+    ceiling_10 = median(SIZES[0], "ceiling", "GET")
+    for size in SIZES:
+        checks = [
+            ("file GET / ceiling GET", "file", "GET", median(size, "ceiling", "GET"), 0.9),
+            (f"file 304 / ceiling GET at {SIZES[0]}", "file", "304", ceiling_10, 0.9),
+            ("postgresql GET / file GET", "postgresql", "GET", median(size, "file", "GET"), 0.9),
+            ("postgresql 304 / file 304", "postgresql", "304", median(size, "file", "304"), 0.9),
+            (
+                "file POST / node POST",
+                "file",
+                "POST",
+                median(size, "node", "POST"),
+                1.5 if size >= 1000 else 1.0,
+            ),
+        ]
+        for label, name, mode, base, target in checks:
+            value = median(size, name, mode)
+            if value is None or not base:
+                continue
+            ratio = value / base
+            verdict = "met" if ratio >= target else "MISSED"
+            out.append(f"| {size:,} | {label} | {ratio:.2f} | ≥ {target} ({verdict}) |")
+    if errors:
+        out += ["", "Errors:", *(f"- {error}" for error in errors)]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
