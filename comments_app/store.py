@@ -293,11 +293,15 @@ class JsonFileStore:
     def _commit_queue(self, lock_fd: int) -> None:
         """Write every queued comment in one new version; leave each its stored comment."""
         tickets = sorted(name for name in os.listdir(self.queue) if "." not in name)
+        # Taken before anything is written: if this process dies from here on, the
+        # queued comments are not written twice by the next writer.
+        for ticket in tickets:
+            os.rename(self.queue / ticket, self.queue / f"{ticket}.taken")
         try:
             version = self._current(lock_fd)
             comments = []
             for number, ticket in enumerate(tickets, start=version.last_id + 1):
-                entry = json.loads((self.queue / ticket).read_bytes())
+                entry = json.loads((self.queue / f"{ticket}.taken").read_bytes())
                 comments.append(new_comment(number, entry["author"], entry["text"]))
             lines = [encode_comment(comment) for comment in comments]
             if version.appendable:
@@ -313,12 +317,12 @@ class JsonFileStore:
         except StoreError as error:
             for ticket in tickets:
                 (self.queue / f"{ticket}.failed").write_text(str(error))
-                (self.queue / ticket).unlink()
+                (self.queue / f"{ticket}.taken").unlink()
             raise
         self._version = _Version(sig, body, last, True)
         for ticket, line in zip(tickets, lines, strict=True):
             (self.queue / f"{ticket}.done").write_bytes(line)
-            (self.queue / ticket).unlink()
+            (self.queue / f"{ticket}.taken").unlink()
 
     def _collect(self, ticket: str) -> dict:
         """Return the comment stored for a ticket, or raise the reason it was not."""
@@ -334,7 +338,9 @@ class JsonFileStore:
             message = failed.read_text()
             failed.unlink()
         except FileNotFoundError:
-            message = f"comments store lost a queued comment: {self.queue / ticket}"
+            # Taken by a writer that died before it finished.
+            (self.queue / f"{ticket}.taken").unlink(missing_ok=True)
+            message = "the comment could not be stored: the process writing it stopped; please try again"
         raise StoreError(message)
 
     def _write(self, body: bytes, previous: _Version, lock_fd: int, last: int) -> Signature:
@@ -361,7 +367,8 @@ class JsonFileStore:
             os.replace(self.tmp_path, self.path)
             self._fsync_folder()
         except OSError as error:
-            self.tmp_path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.tmp_path.unlink(missing_ok=True)
             raise StoreError(
                 f"comments store could not be written: {self.path}: {error.strerror or error}"
             ) from None
@@ -387,9 +394,11 @@ class JsonFileStore:
         if not self.tmp_path.exists() and not self.queue.exists():
             return
         with self._locked():
-            self.tmp_path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a folder there: writes will say so
+                self.tmp_path.unlink(missing_ok=True)
             for name in os.listdir(self.queue) if self.queue.exists() else []:
-                if not process_alive(int(name.split("-")[1].split(".")[0])):
+                pid = name.split(".")[0].split("-")[1:2]
+                if pid and pid[0].isdigit() and not process_alive(int(pid[0])):
                     (self.queue / name).unlink(missing_ok=True)
 
 

@@ -261,3 +261,18 @@ def test_public_files_are_served(tmp_path, comments_file):
         "immutable" in asset.headers["Cache-Control"] or "max-age=31536000" in asset.headers["Cache-Control"]
     )
     assert client.get("/../comments.json").status_code == 404
+
+
+def test_failed_write_answers_503_and_leaves_the_file_as_it_was(client, comments_file):
+    assert post(client, author="a", text="first").status_code == 201
+    before = comments_file.read_bytes()
+    # A folder where the temporary file goes: the write fails as a full disk would.
+    comments_file.with_name("comments.json.tmp").mkdir()
+    response = post(client, author="a", text="second")
+    assert response.status_code == 503
+    assert "could not be written" in response.get_json()["error"]
+    assert comments_file.read_bytes() == before
+    assert list(comments_file.with_name("comments.json.queue").iterdir()) == []
+    comments_file.with_name("comments.json.tmp").rmdir()
+    assert post(client, author="a", text="third").status_code == 201
+    assert [c["text"] for c in client.get("/api/comments").get_json()] == ["first", "third"]
