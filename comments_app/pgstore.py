@@ -109,6 +109,7 @@ class PostgresStore:
         self._changes = 0
         self._checked = -1
         self._stop = threading.Event()
+        self._refresh_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.safe_url!r})"
@@ -131,9 +132,7 @@ class PostgresStore:
     def snapshot(self) -> Snapshot:
         version = self._version
         if version is None or not self._listening or self._checked != self._changes:
-            seen = self._changes
-            version = self._read(self._refresh)
-            self._checked = seen
+            version = self._checked_refresh()
         return Snapshot(version.etag, version.body)
 
     def get(self, comment_id: int) -> dict | None:
@@ -167,7 +166,7 @@ class PostgresStore:
         # Retried only when it failed before COMMIT: a lost answer to COMMIT
         # could otherwise store the comment twice.
         comment, epoch, version = self._run(insert, retry=lambda: not committing)
-        with self._mutex:
+        with self._refresh_lock:
             cached = self._version
             if cached is not None and (cached.epoch, cached.version) == (epoch, version - 1):
                 body = append_encoded(cached.body, encode_comment(comment))
@@ -175,7 +174,7 @@ class PostgresStore:
                 return comment, Snapshot(self._version.etag, body)
         # Another instance wrote since: fetch what it added. Not from the cache,
         # which may not have heard of this very commit yet.
-        version = self._read(self._refresh)
+        version = self._checked_refresh()
         return comment, Snapshot(version.etag, version.body)
 
     def close(self) -> None:
@@ -218,6 +217,15 @@ class PostgresStore:
         return added, len(rows) - added
 
     # Internals
+
+    def _checked_refresh(self) -> _Version:
+        """Refresh the cache from the database, one thread at a time."""
+        with self._refresh_lock:
+            # Counted before the query: a change heard during it forces another.
+            seen = self._changes
+            version = self._read(self._refresh)
+            self._checked = seen
+            return version
 
     def _refresh(self, conn: psycopg.Connection) -> _Version:
         """Return the current list, fetching only the rows this process has not seen."""

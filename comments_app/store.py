@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import itertools
 import json
 import os
 import threading
@@ -144,6 +143,26 @@ class _Version:
 _MISSING = _Version(None, b"[]\n", 0, True)
 
 
+class _Pending:
+    """A comment waiting to be written, and then what became of it."""
+
+    def __init__(self, author: str, text: str) -> None:
+        self.author = author
+        self.text = text
+        self.finished = False
+        self.comment: dict = {}
+        self.snapshot: Snapshot | None = None
+        self.error: StoreError | None = None
+
+    def finish(
+        self, comment: dict | None = None, snapshot: Snapshot | None = None, error: StoreError | None = None
+    ) -> None:
+        self.comment = comment or {}
+        self.snapshot = snapshot
+        self.error = error
+        self.finished = True
+
+
 class JsonFileStore:
     """Comments in one JSON file, safe for many processes.
 
@@ -152,10 +171,9 @@ class JsonFileStore:
     new file, never half of one. Each process keeps the last version's bytes and
     answers from them while a stat says the file is unchanged.
 
-    Group commit: a POST first leaves its comment in a queue folder, then takes
-    the lock. Whoever gets the lock while its own comment is still queued writes
-    every queued comment in one version, with one pair of fsyncs, and leaves each
-    writer its stored comment; the others find theirs already written.
+    Group commit: the threads of a process that post at the same time queue their
+    comments, and one of them writes them all in one version, with one pair of
+    fsyncs, while the others wait for it. Processes take turns by the lock.
 
     The lock file also holds a hint: the signatures and last ids of the version
     replaced and the version written, with a checksum, so that any process can
@@ -166,11 +184,10 @@ class JsonFileStore:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.tmp_path = self.path.with_name(self.path.name + ".tmp")
-        self.queue = self.path.with_name(self.path.name + ".queue")
         self._version: _Version | None = None
-        # flock excludes other processes; threads of this one share the lock's file.
-        self._mutex = threading.Lock()
-        self._tickets = itertools.count()
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._writer = threading.Lock()
         self._remove_leftovers()
 
     def __repr__(self) -> str:
@@ -189,16 +206,17 @@ class JsonFileStore:
         return None
 
     def add(self, author: str, text: str) -> tuple[dict, Snapshot]:
-        ticket = self._enqueue(author, text)
-        with self._mutex:
-            with self._locked() as lock_fd:
-                if (self.queue / ticket).exists():
-                    # A failure is left in each ticket's .failed file, ours too.
-                    with contextlib.suppress(StoreError):
-                        self._commit_queue(lock_fd)
-                comment = self._collect(ticket)
-            # Every version from now on holds the comment.
-            return comment, self._current().snapshot
+        pending = _Pending(author, text)
+        with self._queue_lock:
+            self._queue.append(pending)
+        # Threads wait here while one of them writes; the next one to get in writes
+        # every comment queued meanwhile, its own and the others', in one version.
+        with self._writer:
+            if not pending.finished:
+                self._commit()
+        if pending.error is not None:
+            raise pending.error
+        return pending.comment, pending.snapshot
 
     def close(self) -> None:
         self._version = None
@@ -268,80 +286,39 @@ class JsonFileStore:
         finally:
             os.close(fd)
 
-    def _enqueue(self, author: str, text: str) -> str:
-        """Leave a comment in the queue; return its ticket (its file's name)."""
-        ticket = f"{time.time_ns():020d}-{os.getpid()}-{next(self._tickets)}"
-        data = json.dumps({"author": author, "text": text}, ensure_ascii=False).encode()
-        partial = self.queue / f"{ticket}.new"
+    def _commit(self) -> None:
+        """Write the queued comments in one new version; give each its result."""
+        batch: list[_Pending] = []
         try:
-            try:
-                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-            except FileNotFoundError:
-                self.queue.mkdir(parents=True, exist_ok=True)
-                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-            try:
-                os.write(fd, data)
-            finally:
-                os.close(fd)
-            # Complete before it is visible: the writer never reads half an entry.
-            os.rename(partial, self.queue / ticket)
-        except OSError as error:
-            partial.unlink(missing_ok=True)
-            raise StoreError(f"comments store could not be written: {self.queue}: {error.strerror}") from None
-        return ticket
-
-    def _commit_queue(self, lock_fd: int) -> None:
-        """Write every queued comment in one new version; leave each its stored comment."""
-        tickets = sorted(name for name in os.listdir(self.queue) if "." not in name)
-        # Taken before anything is written: if this process dies from here on, the
-        # queued comments are not written twice by the next writer.
-        for ticket in tickets:
-            os.rename(self.queue / ticket, self.queue / f"{ticket}.taken")
-        try:
-            version = self._current(lock_fd)
-            comments = []
-            for number, ticket in enumerate(tickets, start=version.last_id + 1):
-                entry = json.loads((self.queue / f"{ticket}.taken").read_bytes())
-                comments.append(new_comment(number, entry["author"], entry["text"]))
-            lines = [encode_comment(comment) for comment in comments]
-            if version.appendable:
-                body = version.body
-                for line in lines:
-                    body = append_encoded(body, line)
-            else:
-                # A file we did not write (a tutorial's, or edited by hand): rewrite
-                # it once in our layout; later writes append.
-                body = encode_list([*map(encode_comment, parse_list(version.body)), *lines])
-            last = comments[-1]["id"]
-            sig = self._write(body, version, lock_fd, last)
+            with self._locked() as lock_fd:
+                # Taken once the lock is ours: what was queued while other
+                # processes wrote goes into this version too.
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                version = self._current(lock_fd)
+                comments = [
+                    new_comment(number, pending.author, pending.text)
+                    for number, pending in enumerate(batch, start=version.last_id + 1)
+                ]
+                lines = [encode_comment(comment) for comment in comments]
+                if version.appendable:
+                    body = version.body
+                    for line in lines:
+                        body = append_encoded(body, line)
+                else:
+                    # A file we did not write (a tutorial's, or edited by hand):
+                    # rewrite it once in our layout; later writes append.
+                    body = encode_list([*map(encode_comment, parse_list(version.body)), *lines])
+                last = comments[-1]["id"]
+                sig = self._write(body, version, lock_fd, last)
         except StoreError as error:
-            for ticket in tickets:
-                (self.queue / f"{ticket}.failed").write_text(str(error))
-                (self.queue / f"{ticket}.taken").unlink()
-            raise
+            for pending in batch:
+                pending.finish(error=error)
+            return
         self._version = _Version(sig, body, last, True)
-        for ticket, line in zip(tickets, lines, strict=True):
-            (self.queue / f"{ticket}.done").write_bytes(line)
-            (self.queue / f"{ticket}.taken").unlink()
-
-    def _collect(self, ticket: str) -> dict:
-        """Return the comment stored for a ticket, or raise the reason it was not."""
-        done = self.queue / f"{ticket}.done"
-        failed = self.queue / f"{ticket}.failed"
-        try:
-            comment = json.loads(done.read_bytes())
-            done.unlink()
-            return comment
-        except FileNotFoundError:
-            pass
-        try:
-            message = failed.read_text()
-            failed.unlink()
-        except FileNotFoundError:
-            # Taken by a writer that died before it finished.
-            (self.queue / f"{ticket}.taken").unlink(missing_ok=True)
-            message = "the comment could not be stored: the process writing it stopped; please try again"
-        raise StoreError(message)
+        snapshot = self._version.snapshot
+        for pending, comment in zip(batch, comments, strict=True):
+            pending.finish(comment=comment, snapshot=snapshot)
 
     def _write(self, body: bytes, previous: _Version, lock_fd: int, last: int) -> Signature:
         """Replace the file with body atomically and durably; return the new signature."""
@@ -390,35 +367,12 @@ class JsonFileStore:
         os.pwrite(lock_fd, record + b"%10d" % zlib.crc32(record), 0)
 
     def _remove_leftovers(self) -> None:
-        """Delete what killed processes left: a temporary file, queued comments."""
-        if not self.tmp_path.exists() and not self.queue.exists():
+        """Delete the temporary file a killed writer left behind."""
+        if not self.tmp_path.exists():
             return
-        with self._locked():
-            with contextlib.suppress(OSError):  # a folder there: writes will say so
-                self.tmp_path.unlink(missing_ok=True)
-            for name in os.listdir(self.queue) if self.queue.exists() else []:
-                pid = name.split(".")[0].split("-")[1:2]
-                if pid and pid[0].isdigit() and not process_alive(int(pid[0])):
-                    (self.queue / name).unlink(missing_ok=True)
+        with self._locked(), contextlib.suppress(OSError):  # a folder there: writes will say so
+            self.tmp_path.unlink(missing_ok=True)
 
 
 # The hint: eight numbers of 20 characters and a space each, then a CRC-32 of 10 digits.
 HINT_SIZE = 8 * 21 + 10
-
-
-def process_alive(pid: int) -> bool:
-    """Tell whether a process runs; a zombie (killed, not yet reaped) does not."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            return file.read().rpartition(b")")[2].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -258,3 +258,27 @@ def test_after_a_refused_login_the_page_says_it_needs_one(start_server, comments
     page = open_page(server, http_credentials={"username": "alice", "password": "wrong"}).page
     page.get_by_role("alert").wait_for()
     assert "needs a login" in page.get_by_role("alert").inner_text()
+
+
+def test_page_fits_a_phone_and_works_by_keyboard(start_server, comments_file, open_page):
+    seed(comments_file, [{"id": 1, "author": "Pete", "text": "A long line " * 40}])
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server, viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = watched.page
+    page.get_by_text("Pete").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # Tab reaches the fields and the button, in order, with a visible focus ring.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "author"
+    page.keyboard.type("Kim")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "text"
+    page.keyboard.type("From a phone")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Post"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    page.locator(".comment:not(.pending) .comment-text", has_text="From a phone").wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+    assert watched.errors == []
