@@ -3,9 +3,10 @@
 For each list size the file store, the PostgreSQL store, the ceiling (the same
 Flask + gunicorn stack answering bytes from memory) and the tutorial-style Node
 server run at once, each gunicorn with 4 workers; wrk loads one at a time, in
-turns, BENCH_REPS times, and the table shows medians. Before every POST run the
-list is put back to its size. Settings: BENCH_SIZES (10,1000,10000),
-BENCH_SECONDS (3), BENCH_REPS (3), BENCH_CONNECTIONS (16).
+turns, each round starting with another server, BENCH_REPS times, and the table
+shows medians. Before every POST run the list is put back to its size.
+Settings: BENCH_SIZES (10,1000,10000), BENCH_SECONDS (3), BENCH_REPS (3),
+BENCH_CONNECTIONS (16).
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ def comments(count: int) -> list[dict]:
         }
         for number in range(1, count + 1)
     ]
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Put data in place at once: a server still answering a last request never reads half."""
+    partial = path.with_name(path.name + ".reset")
+    partial.write_bytes(data)
+    os.replace(partial, path)
 
 
 class Process:
@@ -114,6 +122,12 @@ class Target:
         self.process = process
         self.reset = reset
 
+    def restore(self) -> None:
+        """Put the list back to its size, and flush what the POSTs left dirty, so that
+        the kernel's writeback does not slow whichever server runs next."""
+        self.reset()
+        os.sync()
+
     def etag(self) -> str | None:
         return requests.get(self.process.url + "/api/comments").headers.get("ETag")
 
@@ -153,7 +167,7 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
     def reset_file() -> None:
         # The list of size-1 comments, then one POST through the store: the file is
         # then in the state the store leaves it in, with its hint.
-        json_path.write_bytes(body)
+        replace_file(json_path, body)
         JsonFileStore(json_path).add(items[-1]["author"], items[-1]["text"])
 
     schema = f"bench_{size}"
@@ -175,7 +189,7 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
             )
 
     def reset_tutorial() -> None:
-        tutorial_path.write_text(json.dumps(items, indent=4))
+        replace_file(tutorial_path, json.dumps(items, indent=4).encode())
 
     reset_file()
     body_path.write_bytes(json_path.read_bytes())
@@ -206,7 +220,8 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
             wrk(target.process.url)
         for rep in range(REPS):
             print(f"size {size}: round {rep + 1} of {REPS}", file=sys.stderr)
-            for target in targets:
+            # Each round starts with another server, so that none is always first.
+            for target in targets[rep % len(targets) :] + targets[: rep % len(targets)]:
                 record(runs, errors, size, target.name, "GET", wrk(target.process.url))
                 etag = target.etag()
                 if etag:
@@ -218,7 +233,7 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
                         "304",
                         wrk(target.process.url, "-H", f"If-None-Match: {etag}"),
                     )
-                target.reset()
+                target.restore()
                 record(
                     runs,
                     errors,
@@ -227,7 +242,13 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
                     "POST",
                     wrk(target.process.url, "-s", str(ROOT / "bench" / "post.lua")),
                 )
-                target.reset()
+                target.restore()
+    except Exception:
+        for process in processes:
+            if process.process.poll() is not None:
+                print(f"{process.name} exited with {process.process.returncode}:", file=sys.stderr)
+                print(Path(process.log.name).read_text()[-3000:], file=sys.stderr)
+        raise
     finally:
         for process in processes:
             process.stop()

@@ -276,10 +276,15 @@ class JsonFileStore:
     def _locked(self) -> Iterator[int]:
         flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
         try:
-            fd = os.open(self.lock_path, flags, 0o644)
-        except FileNotFoundError:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.lock_path, flags, 0o644)
+            try:
+                fd = os.open(self.lock_path, flags, 0o644)
+            except FileNotFoundError:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.lock_path, flags, 0o644)
+        except OSError as error:
+            raise StoreError(
+                f"comments store could not be written: {self.lock_path}: {error.strerror}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield fd
@@ -311,9 +316,17 @@ class JsonFileStore:
                     body = encode_list([*map(encode_comment, parse_list(version.body)), *lines])
                 last = comments[-1]["id"]
                 sig = self._write(body, version, lock_fd, last)
-        except StoreError as error:
+        except Exception as error:
+            # Every comment of the batch fails with the write, or with the lock
+            # when it could not be had (then the batch is whatever was queued).
+            if not batch:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+            failure = error if isinstance(error, StoreError) else StoreError("comments store failed to write")
             for pending in batch:
-                pending.finish(error=error)
+                pending.finish(error=failure)
+            if not isinstance(error, StoreError):
+                raise
             return
         self._version = _Version(sig, body, last, True)
         snapshot = self._version.snapshot

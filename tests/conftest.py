@@ -137,14 +137,19 @@ PG_HOWTO = (
 )
 
 
+def require(condition: bool, message: str) -> None:
+    """Skip a test that lacks what it needs here, saying how to get it; in CI, fail it."""
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require_postgres() -> None:
     from .pgcluster import bindir
 
-    if os.environ.get("TEST_DATABASE_URL") or bindir() is not None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(PG_HOWTO)
-    pytest.skip(PG_HOWTO)
+    require(bool(os.environ.get("TEST_DATABASE_URL")) or bindir() is not None, PG_HOWTO)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 import requests
 from werkzeug.security import generate_password_hash
 
-from .conftest import ROOT
+from .conftest import ROOT, require
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -31,14 +30,6 @@ HOSTILE = [
     '<a href="javascript:window.__pwned=1;alert(1)">and me</a>',
     '<svg onload="window.__pwned = 1; alert(1)"><circle r="9"/></svg>',
 ]
-
-
-def require(condition: bool, message: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +87,15 @@ def open_page(browser):
         context.close()
 
 
+@pytest.fixture
+def empty_box(start_server, comments_file, open_page):
+    """A server with no comments and a page showing its empty box: (server, watched page)."""
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    watched.page.get_by_text("No comments yet").wait_for()
+    return server, watched
+
+
 def seed(path: Path, comments: list[dict]) -> None:
     path.write_text(json.dumps(comments))
 
@@ -127,11 +127,9 @@ def test_page_lists_stored_comments(start_server, comments_file, open_page):
     assert (ARTIFACTS / "page.png").stat().st_size > 0
 
 
-def test_posting_through_the_form_shows_and_stores_the_comment(start_server, comments_file, open_page):
-    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
-    watched = open_page(server)
+def test_posting_through_the_form_shows_and_stores_the_comment(empty_box, comments_file):
+    _server, watched = empty_box
     page = watched.page
-    page.get_by_text("No comments yet").wait_for()
     page.get_by_label("Name").fill("Ann")
     page.get_by_label("Comment").fill("Posted from **Chromium**")
     page.get_by_role("button", name="Post").click()
@@ -153,11 +151,9 @@ def test_posting_through_the_form_shows_and_stores_the_comment(start_server, com
     assert watched.foreign_requests() == []
 
 
-def test_comment_from_someone_else_appears_without_reload(start_server, comments_file, open_page):
-    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
-    watched = open_page(server)
+def test_comment_from_someone_else_appears_without_reload(empty_box, comments_file):
+    server, watched = empty_box
     page = watched.page
-    page.get_by_text("No comments yet").wait_for()
     page.get_by_label("Comment").fill("half-typed draft")
     # Unchanged polls are answered 304.
     deadline = time.monotonic() + 10
@@ -202,11 +198,9 @@ def test_hostile_comments_are_inert(start_server, comments_file, open_page):
     assert watched.foreign_requests() == []
 
 
-def test_empty_form_posts_nothing_and_says_why(start_server, comments_file, open_page):
-    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
-    watched = open_page(server)
+def test_empty_form_posts_nothing_and_says_why(empty_box, comments_file):
+    _server, watched = empty_box
     page = watched.page
-    page.get_by_text("No comments yet").wait_for()
     page.get_by_role("button", name="Post").click()
     alerts = page.get_by_role("alert")
     alerts.first.wait_for()
@@ -218,11 +212,9 @@ def test_empty_form_posts_nothing_and_says_why(start_server, comments_file, open
     assert watched.errors == []
 
 
-def test_server_refusal_is_shown_and_the_comment_rolled_back(start_server, comments_file, open_page):
-    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
-    watched = open_page(server)
+def test_server_refusal_is_shown_and_the_comment_rolled_back(empty_box, comments_file):
+    _server, watched = empty_box
     page = watched.page
-    page.get_by_text("No comments yet").wait_for()
     page.get_by_label("Name").fill("Ann")
     # The page allows what the server refuses: a control character.
     page.get_by_label("Comment").fill("bell \u0007 ring")

@@ -126,3 +126,27 @@ def test_json_store_refuses_to_overwrite_an_unreadable_file(tmp_path):
     with pytest.raises(StoreError):
         store.add("a", "b")
     assert path.read_bytes() == b"not json"
+
+
+def test_threads_of_one_store_each_get_their_own_comment(store):
+    """Threads share a write (group commit); each still gets its own comment back."""
+    problems: list[str] = []
+
+    def write(worker: int) -> None:
+        for number in range(10):
+            text = f"thread {worker} comment {number}"
+            comment, snapshot = store.add(f"t{worker}", text)
+            if comment["text"] != text or comment not in json.loads(snapshot.body):
+                problems.append(text)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    stored = json.loads(store.snapshot().body)
+    assert [c["id"] for c in stored] == list(range(1, 81))
+    assert sorted(c["text"] for c in stored) == sorted(
+        f"thread {w} comment {n}" for w in range(8) for n in range(10)
+    )
