@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import BadRequest
 
-from .errors import APIError
+from .errors import APIError, add_api_headers
 from .store import Store, encode_comment
 from .validation import clean_comment
 
@@ -20,12 +20,9 @@ def get_store() -> Store:
 
 def json_response(body: bytes, status: int = 200, etag: str | None = None):
     response = current_app.response_class(body, status=status, content_type="application/json")
-    headers = response.headers
-    headers["Cache-Control"] = "no-cache"
-    headers["X-Content-Type-Options"] = "nosniff"
     if etag is not None:
-        headers["ETag"] = f'"{etag}"'
-    return response
+        response.headers["ETag"] = f'"{etag}"'
+    return add_api_headers(response)
 
 
 @bp.get("/api/comments")
