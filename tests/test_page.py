@@ -100,6 +100,12 @@ def seed(path: Path, comments: list[dict]) -> None:
     path.write_text(json.dumps(comments))
 
 
+def post_through_form(page, name: str, text: str) -> None:
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Comment").fill(text)
+    page.get_by_role("button", name="Post").click()
+
+
 def comment_texts(page) -> list[str]:
     return page.locator(".comment-text").all_inner_texts()
 
@@ -130,9 +136,7 @@ def test_page_lists_stored_comments(start_server, comments_file, open_page):
 def test_posting_through_the_form_shows_and_stores_the_comment(empty_box, comments_file):
     _server, watched = empty_box
     page = watched.page
-    page.get_by_label("Name").fill("Ann")
-    page.get_by_label("Comment").fill("Posted from **Chromium**")
-    page.get_by_role("button", name="Post").click()
+    post_through_form(page, "Ann", "Posted from **Chromium**")
     page.locator(".comment-text strong", has_text="Chromium").wait_for()
     page.wait_for_function("document.querySelector('textarea').value === ''")
     assert page.get_by_label("Name").input_value() == "Ann"
@@ -215,10 +219,8 @@ def test_empty_form_posts_nothing_and_says_why(empty_box, comments_file):
 def test_server_refusal_is_shown_and_the_comment_rolled_back(empty_box, comments_file):
     _server, watched = empty_box
     page = watched.page
-    page.get_by_label("Name").fill("Ann")
     # The page allows what the server refuses: a control character.
-    page.get_by_label("Comment").fill("bell \u0007 ring")
-    page.get_by_role("button", name="Post").click()
+    post_through_form(page, "Ann", "bell \u0007 ring")
     page.get_by_role("alert").wait_for()
     assert "control characters" in page.get_by_role("alert").inner_text()
     assert page.locator(".comment").count() == 0
@@ -233,9 +235,7 @@ def test_with_auth_a_logged_in_browser_reads_and_posts(start_server, comments_fi
     watched = open_page(server, http_credentials={"username": "alice", "password": "pw"})
     page = watched.page
     page.get_by_text("Members only").wait_for()
-    page.get_by_label("Name").fill("Alice")
-    page.get_by_label("Comment").fill("Logged in")
-    page.get_by_role("button", name="Post").click()
+    post_through_form(page, "Alice", "Logged in")
     page.locator(".comment:not(.pending) .comment-text", has_text="Logged in").wait_for()
     page.wait_for_function("!document.querySelector('.comment.pending')")
     assert [c["text"] for c in json.loads(comments_file.read_bytes())] == ["Members only", "Logged in"]

@@ -26,6 +26,12 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+async function postThroughForm(user, name, text) {
+  await user.type(screen.getByLabelText('Name'), name);
+  await user.type(screen.getByLabelText('Comment'), text);
+  await user.click(screen.getByRole('button', { name: 'Post' }));
+}
+
 function setHidden(hidden) {
   Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
   document.dispatchEvent(new Event('visibilitychange'));
@@ -58,9 +64,7 @@ describe('CommentBox', () => {
     const user = userEvent.setup();
     render(<CommentBox pollInterval={60_000} />);
     await screen.findByText('First');
-    await user.type(screen.getByLabelText('Name'), 'Cy');
-    await user.type(screen.getByLabelText('Comment'), 'Mine');
-    await user.click(screen.getByRole('button', { name: 'Post' }));
+    await postThroughForm(user, 'Cy', 'Mine');
     expect(screen.getByText('Mine', { selector: 'p' })).toBeInTheDocument();
     expect(screen.getByText('posting…')).toBeInTheDocument();
     const stored = { id: 2, author: 'Cy', text: 'Mine', created: '2026-11-24T12:02:00.000Z' };
@@ -81,9 +85,7 @@ describe('CommentBox', () => {
     const user = userEvent.setup();
     render(<CommentBox pollInterval={60_000} />);
     await screen.findByText('First');
-    await user.type(screen.getByLabelText('Name'), 'Cy');
-    await user.type(screen.getByLabelText('Comment'), 'Refused');
-    await user.click(screen.getByRole('button', { name: 'Post' }));
+    await postThroughForm(user, 'Cy', 'Refused');
     expect(await screen.findByRole('alert')).toHaveTextContent('the limit is 10,000');
     expect(screen.queryByText('Refused', { selector: 'p' })).toBeNull();
     expect(screen.getByLabelText('Comment')).toHaveValue('Refused');
@@ -96,9 +98,7 @@ describe('CommentBox', () => {
     const user = userEvent.setup();
     render(<CommentBox pollInterval={60_000} />);
     await screen.findByText('First');
-    await user.type(screen.getByLabelText('Name'), 'Cy');
-    await user.type(screen.getByLabelText('Comment'), 'Hi');
-    await user.click(screen.getByRole('button', { name: 'Post' }));
+    await postThroughForm(user, 'Cy', 'Hi');
     expect(await screen.findByRole('alert')).toHaveTextContent('Posting needs a login');
   });
 
