@@ -1,9 +1,10 @@
 """Comments in PostgreSQL, for platforms whose disks are ephemeral or that run many instances.
 
 A one-row table holds the list's version, bumped in the same transaction as every
-insert. Each process keeps the list's bytes for the version it last saw: a GET
-costs one small query while nothing changed, and a write that follows the version
-this process holds appends one line instead of fetching every row.
+insert, which also sends a NOTIFY. Each process keeps the list's bytes for the
+version it last saw: while its listener hears every change a GET costs no query,
+otherwise one small one; a write that follows the version this process holds
+appends one line instead of fetching every row.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ class PostgresStore:
         with self._refresh_lock:
             cached = self._version
             if cached is not None and (cached.epoch, cached.version) == (epoch, version - 1):
-                body = append_encoded(cached.body, encode_comment(comment))
+                body = append_encoded(cached.body, [encode_comment(comment)])
                 self._version = _Version(epoch, version, comment["id"], body)
                 return comment, Snapshot(self._version.etag, body)
         # Another instance wrote since: fetch what it added. Not from the cache,
@@ -238,9 +239,7 @@ class PostgresStore:
         epoch, version, last_id = rows[0][:3]
         lines = [encode_comment(row_to_comment(*row[3:])) for row in rows if row[3] is not None]
         if since is not None and version - cached.version == len(lines):
-            body = cached.body
-            for line in lines:
-                body = append_encoded(body, line)
+            body = append_encoded(cached.body, lines)
         elif since is not None:
             # Something other than appends happened under the same epoch: fetch all.
             self._version = None

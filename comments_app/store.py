@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,11 +79,14 @@ def encode_list(lines: Iterable[bytes]) -> bytes:
     return b"[\n" + joined + b"\n]\n" if joined else b"[]\n"
 
 
-def append_encoded(body: bytes, line: bytes) -> bytes:
-    """Add one encoded comment to a list in encode_list's layout, without parsing it."""
+def append_encoded(body: bytes, lines: Sequence[bytes]) -> bytes:
+    """Add encoded comments to a list in encode_list's layout, without parsing it."""
+    if not lines:
+        return body
+    joined = b",\n".join(lines)
     if body == b"[]\n":
-        return b"[\n" + line + b"\n]\n"
-    return body[: -len(b"\n]\n")] + b",\n" + line + b"\n]\n"
+        return b"[\n" + joined + b"\n]\n"
+    return body[: -len(b"\n]\n")] + b",\n" + joined + b"\n]\n"
 
 
 def parse_list(body: bytes) -> list[dict]:
@@ -307,9 +310,7 @@ class JsonFileStore:
                 ]
                 lines = [encode_comment(comment) for comment in comments]
                 if version.appendable:
-                    body = version.body
-                    for line in lines:
-                        body = append_encoded(body, line)
+                    body = append_encoded(version.body, lines)
                 else:
                     # A file we did not write (a tutorial's, or edited by hand):
                     # rewrite it once in our layout; later writes append.
