@@ -9,6 +9,7 @@ import time
 import pytest
 
 from comments_app import create_app
+from comments_app.pgstore import PostgresStore
 from comments_app.store import JsonFileStore, StoreError
 
 
@@ -84,18 +85,23 @@ def texts(store) -> list[str]:
     return [c["text"] for c in json.loads(store.snapshot().body)]
 
 
+def await_seen(store, check) -> None:
+    """Assert check(store): at once for the file store (a stat tells), and for
+    PostgreSQL as soon as its listener hears the NOTIFY (within a second here)."""
+    deadline = time.monotonic() + (1 if isinstance(store, PostgresStore) else 0)
+    while not check(store):
+        assert time.monotonic() < deadline, texts(store)
+        time.sleep(0.001)
+
+
 def test_another_instances_write_is_seen(settings):
-    """At once for the file (a stat); for PostgreSQL as soon as its NOTIFY arrives."""
     first, second = (create_app(settings).extensions["comments_store"] for _ in range(2))
     first.snapshot()
     time.sleep(0.2)  # let PostgreSQL's listener start, so that it is what is tested
     second.add("b", "from the second")
-    deadline = time.monotonic() + 1
-    while texts(first) != ["from the second"]:
-        assert time.monotonic() < deadline, texts(first)
-        time.sleep(0.001)
+    await_seen(first, lambda store: texts(store) == ["from the second"])
     _, snapshot = first.add("a", "from the first")
-    assert second.snapshot() == snapshot
+    await_seen(second, lambda store: store.snapshot() == snapshot)
     first.close()
     second.close()
 
