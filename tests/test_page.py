@@ -30,6 +30,16 @@ HOSTILE = [
     '<a href="javascript:window.__pwned=1;alert(1)">and me</a>',
     '<svg onload="window.__pwned = 1; alert(1)"><circle r="9"/></svg>',
 ]
+# Texts that once made the Markdown renderer overflow its stack and blank the page
+# for every visitor (the same set as ui/src/test-fixtures.js).
+PATHOLOGICAL = [
+    "- " * 2000 + "a",
+    ">" * 1875,
+    "1. " * 2000,
+    "> - " * 1000,
+    "> " * 4999,
+    "*" * 5000 + "a" + "*" * 4999,
+]
 
 
 @pytest.fixture(scope="session")
@@ -200,6 +210,57 @@ def test_hostile_comments_are_inert(start_server, comments_file, open_page):
     assert page.locator(".comment-author").first.inner_text() == "<b onmouseover=alert(1)>x</b>"
     assert watched.errors == []
     assert watched.foreign_requests() == []
+
+
+@pytest.mark.parametrize("arrival", ["posted", "in the store file"])
+def test_pathological_comments_leave_the_other_comments_and_the_form(
+    arrival, start_server, comments_file, open_page
+):
+    before = {"id": 1, "author": "Ann", "text": "before"}
+    after = {"id": 99, "author": "Bob", "text": "after"}
+    pathological = [{"id": 2 + n, "author": "m", "text": text} for n, text in enumerate(PATHOLOGICAL)]
+    if arrival == "posted":
+        seed(comments_file, [before])
+    else:
+        seed(comments_file, [before, *pathological, after])
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    page = watched.page
+    page.get_by_text("before").wait_for()
+    if arrival == "posted":
+        # A tab already open meets them at its next poll.
+        for item in [*pathological, after]:
+            response = requests.post(
+                server.url + "/api/comments", data={k: item[k] for k in ("author", "text")}
+            )
+            assert response.status_code == 201
+    page.get_by_text("after", exact=True).wait_for()
+    assert page.locator(".comment").count() == len(PATHOLOGICAL) + 2
+    assert page.locator(".comment-author", has_text="m").count() == len(PATHOLOGICAL)
+    post_through_form(page, "Cy", "the form still works")
+    page.locator(".comment-text", has_text="the form still works").wait_for()
+    assert watched.errors == []
+    page.reload()
+    page.locator(".comment-text", has_text="the form still works").wait_for()
+    assert watched.errors == []
+
+
+def test_page_renders_200_pathological_comments_within_a_second(start_server, comments_file, open_page):
+    seed(
+        comments_file,
+        [{"id": n, "author": f"m{n}", "text": PATHOLOGICAL[n % len(PATHOLOGICAL)]} for n in range(1, 201)],
+    )
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    page = open_page(server).page
+    shown_at = page.wait_for_function(
+        "document.querySelectorAll('.comment').length === 200 && performance.now()"
+    ).json_value()
+    # From the list's arrival to the 200 comments on the page: rendering alone.
+    arrived_at = page.evaluate(
+        """performance.getEntriesByType('resource')
+            .filter((entry) => entry.name.endsWith('/api/comments'))[0].responseEnd"""
+    )
+    assert shown_at - arrived_at < 1000
 
 
 def test_empty_form_posts_nothing_and_says_why(empty_box, comments_file):
