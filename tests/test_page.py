@@ -170,10 +170,9 @@ def test_comment_from_someone_else_appears_without_reload(empty_box, comments_fi
     page = watched.page
     page.get_by_label("Comment").fill("half-typed draft")
     # Unchanged polls are answered 304.
-    deadline = time.monotonic() + 10
-    while not any(status == 304 for _, url, status in watched.responses if url.endswith("/api/comments")):
-        assert time.monotonic() < deadline, watched.responses
-        page.wait_for_timeout(200)
+    page.wait_for_event(
+        "response", lambda r: r.url.endswith("/api/comments") and r.status == 304, timeout=10_000
+    )
     posted_at = time.monotonic()
     requests.post(server.url + "/api/comments", data={"author": "Someone", "text": "Hello from curl"})
     page.get_by_text("Hello from curl").wait_for(timeout=5000)
@@ -193,11 +192,12 @@ def test_hostile_comments_are_inert(start_server, comments_file, open_page):
     watched = open_page(server)
     page = watched.page
     page.locator(".comment").nth(len(HOSTILE) - 1).wait_for()
-    page.wait_for_timeout(500)
+    # Whatever the comments could load or run has had its chance once the network is quiet.
+    page.wait_for_load_state("networkidle")
     for link in page.locator(".comment-text a").all():
         link.click()
     page.locator(".comment-author").first.hover()
-    page.wait_for_timeout(300)
+    page.wait_for_load_state("networkidle")
     assert watched.dialogs == []
     assert page.evaluate("window.__pwned") is None
     box = page.locator(".comment-list")
@@ -245,22 +245,25 @@ def test_pathological_comments_leave_the_other_comments_and_the_form(
     assert watched.errors == []
 
 
-def test_page_renders_200_pathological_comments_within_a_second(start_server, comments_file, open_page):
+def test_page_renders_200_pathological_comments_within_a_second(start_server, comments_file, browser):
     seed(
         comments_file,
         [{"id": n, "author": f"m{n}", "text": PATHOLOGICAL[n % len(PATHOLOGICAL)]} for n in range(1, 201)],
     )
     server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
-    page = open_page(server).page
-    shown_at = page.wait_for_function(
-        "document.querySelectorAll('.comment').length === 200 && performance.now()"
-    ).json_value()
-    # From the list's arrival to the 200 comments on the page: rendering alone.
-    arrived_at = page.evaluate(
-        """performance.getEntriesByType('resource')
-            .filter((entry) => entry.name.endsWith('/api/comments'))[0].responseEnd"""
-    )
-    assert shown_at - arrived_at < 1000
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        # The main thread's CPU time, not the wall clock: the shared machine may be busy.
+        devtools = context.new_cdp_session(page)
+        devtools.send("Performance.enable", {"timeDomain": "threadTicks"})
+        page.goto(server.url + "/")
+        page.wait_for_function("document.querySelectorAll('.comment').length === 200")
+        metrics = {m["name"]: m["value"] for m in devtools.send("Performance.getMetrics")["metrics"]}
+    finally:
+        context.close()
+    # Loading the page and rendering all 200, scripts, style and layout included.
+    assert metrics["TaskDuration"] < 1.0, metrics
 
 
 def test_empty_form_posts_nothing_and_says_why(empty_box, comments_file):
@@ -271,10 +274,48 @@ def test_empty_form_posts_nothing_and_says_why(empty_box, comments_file):
     alerts.first.wait_for()
     assert alerts.all_inner_texts() == ["Please enter your name.", "Please write a comment."]
     assert page.get_by_label("Name").get_attribute("aria-invalid") == "true"
-    page.wait_for_timeout(300)
+    # A POST would have left at the click, before the next poll.
+    page.wait_for_event("response", lambda r: r.request.method == "GET" and r.url.endswith("/api/comments"))
     assert not any(method == "POST" for method, _, _ in watched.responses)
     assert not comments_file.exists()
     assert watched.errors == []
+
+
+def test_a_comment_submitted_twice_while_posting_is_stored_once(empty_box, comments_file):
+    _server, watched = empty_box
+    page = watched.page
+    page.get_by_label("Name").fill("Ann")
+    page.get_by_label("Comment").fill("only once")
+    page.get_by_role("button", name="Post").dblclick()
+    page.get_by_label("Comment").press("Control+Enter")
+    page.locator(".comment-text", has_text="only once").wait_for()
+    page.wait_for_event("response", lambda r: r.request.method == "GET" and r.url.endswith("/api/comments"))
+    assert [c["text"] for c in json.loads(comments_file.read_bytes())] == ["only once"]
+    assert page.locator(".comment").count() == 1
+
+
+def test_links_in_comments_lead_only_to_web_pages_and_mail(start_server, comments_file, open_page):
+    hrefs = {
+        "https://react.dev/": "https://react.dev/",
+        "http://example.com/": "http://example.com/",
+        "mailto:ann@example.com": "mailto:ann@example.com",
+        "ftp://files.example/x": None,
+        "tel:+1555": None,
+        "//evil.example/x": None,
+        "/api/comments": None,
+        "javascript:alert(1)": None,
+        "data:text/html,hi": None,
+    }
+    text = "\n\n".join(f"[link {n}](<{href}>)" for n, href in enumerate(hrefs))
+    seed(comments_file, [{"id": 1, "author": "Ann", "text": text}])
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    page = open_page(server).page
+    page.locator(".comment").wait_for()
+    shown = page.evaluate(
+        """[...document.querySelectorAll('.comment-text p')]
+            .map((p) => p.querySelector('a')?.getAttribute('href') ?? null)"""
+    )
+    assert shown == list(hrefs.values())
 
 
 def test_server_refusal_is_shown_and_the_comment_rolled_back(empty_box, comments_file):

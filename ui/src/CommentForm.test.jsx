@@ -91,4 +91,18 @@ describe('CommentForm', () => {
     await user.keyboard(keys);
     expect(onSubmit).toHaveBeenCalledWith('Ann', 'Quick');
   });
+
+  it('sends a comment once however often it is submitted while posting', async () => {
+    let finish;
+    const onSubmit = vi.fn(() => new Promise((resolve) => (finish = resolve)));
+    const { user, name, comment } = setup(onSubmit);
+    await user.type(name, 'Ann');
+    await user.type(comment, 'Once');
+    // Ctrl+Enter submits the form without the (disabled) button, so the form itself must refuse.
+    await user.keyboard('{Control>}{Enter}{Enter}{Enter}{/Control}');
+    expect(onSubmit).toHaveBeenCalledTimes(1);
+    finish();
+    await vi.waitFor(() => expect(comment).toHaveValue(''));
+    expect(onSubmit).toHaveBeenCalledTimes(1);
+  });
 });

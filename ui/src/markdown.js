@@ -28,7 +28,8 @@ const ALLOWED_TAGS = [
   'tr', 'ul',
 ];
 const ALLOWED_ATTR = ['href', 'title', 'align', 'start'];
-const SAFE_URL = /^(?:https?:|mailto:|\/(?!\/)|#)/i;
+// Links may lead only to web pages and mail: no other scheme, and no path on this site.
+const SAFE_URL = /^(?:https?:|mailto:)/i;
 
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   if (node.tagName !== 'A') return;

@@ -67,4 +67,22 @@ describe('renderMarkdown', () => {
     const deepest = `${'- '.repeat(MAX_NESTING / 2 - 2)}deep`;
     expect(parse(renderMarkdown(deepest)).querySelectorAll('ul')).toHaveLength(MAX_NESTING / 2 - 2);
   });
+
+  it.each([
+    ['https://react.dev/learn', 'https://react.dev/learn'],
+    ['http://example.com', 'http://example.com'],
+    ['mailto:ann@example.com', 'mailto:ann@example.com'],
+    ['ftp://files.example/x', null],
+    ['tel:+1555', null],
+    ['//evil.example/x', null],
+    ['/moderate', null],
+    ['#top', null],
+    ['vbscript:msgbox(1)', null],
+    ['data:text/html,hi', null],
+    ['javascript:alert(1)', null],
+    ['  JAVASCRIPT:alert(1)', null],
+  ])('keeps only http, https and mailto links: %s', (href, kept) => {
+    const link = parse(renderMarkdown(`[link](<${href}>)`)).querySelector('a');
+    expect(link?.getAttribute('href') ?? null).toBe(kept);
+  });
 });
