@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,6 +31,7 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_AUTH_USERS": "",
         "COMMENTS_AUTH_SCOPE": "all",
         "COMMENTS_CORS_ORIGINS": "",
+        "COMMENTS_ALLOWED_HOSTS": "",
         "DATABASE_URL": "",
         "COMMENTS_DB_TIMEOUT": "3",
         # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
@@ -53,6 +55,7 @@ def validate(config: Mapping) -> dict:
         "auth_users": parse_auth_users(config["COMMENTS_AUTH_USERS"]),
         "auth_scope": parse_choice("COMMENTS_AUTH_SCOPE", config["COMMENTS_AUTH_SCOPE"], AUTH_SCOPES),
         "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),
+        "allowed_hosts": parse_hosts(config["COMMENTS_ALLOWED_HOSTS"]),
         "database_url": database_url,
         "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
         "trusted_proxies": parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
@@ -170,6 +173,39 @@ def parse_origins(value: str) -> tuple[str, ...]:
                 f"{origin!r} is not an origin like https://example.com or http://localhost:5173",
             )
     return origins
+
+
+HOST_LABELS = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
+def parse_hosts(value: str) -> tuple[str, ...]:
+    """Parse the comma-separated host names ("example.com", ".example.com", or "*" alone)."""
+    hosts = [host_entry(part.strip()) for part in str(value).split(",") if part.strip()]
+    if "*" in hosts and len(hosts) > 1:
+        raise ConfigError("COMMENTS_ALLOWED_HOSTS", "use either * alone or a list of host names")
+    return tuple(hosts)
+
+
+def host_entry(entry: str) -> str:
+    """Return one allowed host, lower case and IDNA-encoded, as Flask's TRUSTED_HOSTS matches it."""
+    if entry == "*":
+        return entry
+    if entry.startswith("["):
+        raise ConfigError(
+            "COMMENTS_ALLOWED_HOSTS",
+            f"{entry!r}: IPv6 addresses cannot be listed (Flask's host check cannot match them); use a name",
+        )
+    dot, name = (".", entry[1:]) if entry.startswith(".") else ("", entry)
+    try:
+        name = name.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        name = ""
+    if not HOST_LABELS.fullmatch(name) or len(name) > 253:
+        raise ConfigError(
+            "COMMENTS_ALLOWED_HOSTS",
+            f"{entry!r} is not a host name like example.com or .example.com (no scheme, port or path)",
+        )
+    return dot + name
 
 
 def check_database_url(url: str) -> None:
