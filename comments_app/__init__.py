@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, cli, comments, config, errors, health, hosts, origins, pages, proxies
+from . import auth, cli, comments, config, errors, headers, health, hosts, origins, pages, proxies
 from .store import JsonFileStore, Store
 
 
@@ -26,6 +26,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     proxies.init_app(app, settings)
     errors.init_app(app)
+    headers.init_app(app, settings)
     # First of the before_request hooks: a refused host is answered before auth or CSRF.
     hosts.init_app(app, settings)
     origins.init_app(app, settings)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import BadRequest
 
-from .errors import APIError, add_api_headers
+from .errors import APIError
 from .store import Store, encode_comment
 from .validation import clean_comment
 
@@ -22,7 +22,7 @@ def json_response(body: bytes, status: int = 200, etag: str | None = None):
     response = current_app.response_class(body, status=status, content_type="application/json")
     if etag is not None:
         response.headers["ETag"] = f'"{etag}"'
-    return add_api_headers(response)
+    return response
 
 
 @bp.get("/api/comments")

@@ -32,6 +32,7 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_AUTH_SCOPE": "all",
         "COMMENTS_CORS_ORIGINS": "",
         "COMMENTS_ALLOWED_HOSTS": "",
+        "COMMENTS_FRAME_ANCESTORS": "",
         "DATABASE_URL": "",
         "COMMENTS_DB_TIMEOUT": "3",
         # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
@@ -56,6 +57,7 @@ def validate(config: Mapping) -> dict:
         "auth_scope": parse_choice("COMMENTS_AUTH_SCOPE", config["COMMENTS_AUTH_SCOPE"], AUTH_SCOPES),
         "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),
         "allowed_hosts": parse_hosts(config["COMMENTS_ALLOWED_HOSTS"]),
+        "frame_ancestors": parse_frame_ancestors(config["COMMENTS_FRAME_ANCESTORS"]),
         "database_url": database_url,
         "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
         "trusted_proxies": parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
@@ -155,22 +157,37 @@ def parse_count(name: str, value: str | int, high: int) -> int:
 
 def parse_origins(value: str) -> tuple[str, ...]:
     """Parse the comma-separated CORS origins; "*" alone allows reading from anywhere."""
-    origins = tuple(filter(None, (part.strip().rstrip("/") for part in str(value).split(","))))
+    origins = split_list(value)
     if "*" in origins:
         if len(origins) > 1:
             raise ConfigError("COMMENTS_CORS_ORIGINS", "use either * alone or a list of origins")
         return origins
+    return check_origins("COMMENTS_CORS_ORIGINS", origins)
+
+
+def parse_frame_ancestors(value: str) -> tuple[str, ...]:
+    """Parse the origins of the sites that may show the page in a frame."""
+    return check_origins("COMMENTS_FRAME_ANCESTORS", split_list(value))
+
+
+def split_list(value: str) -> tuple[str, ...]:
+    return tuple(filter(None, (part.strip().rstrip("/") for part in str(value).split(","))))
+
+
+def check_origins(name: str, origins: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse anything that is not a plain http(s) origin: no path, pattern, quote or space."""
     for origin in origins:
         parts = urlsplit(origin)
         if (
-            any(char in origin for char in "*?\\^$()[]")
+            any(char in origin for char in "*?\\^$()[]'\";,@ \t\r\n")
             or parts.scheme not in ("http", "https")
             or not parts.netloc
             or parts.path
+            or parts.query
+            or parts.fragment
         ):
             raise ConfigError(
-                "COMMENTS_CORS_ORIGINS",
-                f"{origin!r} is not an origin like https://example.com or http://localhost:5173",
+                name, f"{origin!r} is not an origin like https://example.com or http://localhost:5173"
             )
     return origins
 

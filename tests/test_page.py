@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import http.server
 import json
 import shutil
+import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
@@ -57,21 +61,41 @@ def browser():
         browser.close()
 
 
+# Every page reports each Content-Security-Policy violation to the console, where Watched
+# records it; open_page fails the test at its end if any was seen.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
+});
+"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation:") or "Content Security Policy" in text
+
+
 class Watched:
-    """A page whose console errors, dialogs and requests are recorded."""
+    """A page whose console errors, CSP violations, dialogs and requests are recorded."""
 
     def __init__(self, context, origin: str) -> None:
         self.page = context.new_page()
         self.origin = origin
         self.errors: list[str] = []
+        self.csp_violations: list[str] = []
         self.dialogs: list[str] = []
         self.requests: list[str] = []
         self.responses: list[tuple[str, str, int]] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", self._dialog)
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("response", lambda r: self.responses.append((r.request.method, r.url, r.status)))
+
+    def _console(self, message) -> None:
+        if is_csp_violation(message.text):
+            self.csp_violations.append(message.text)
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
@@ -83,18 +107,27 @@ class Watched:
 
 @pytest.fixture
 def open_page(browser):
+    """open_page(server, **context_options) -> a Watched page showing the server's /.
+
+    Fails the test at its end if any page it opened saw a CSP violation.
+    """
     contexts = []
+    watched_pages: list[Watched] = []
 
     def open_page(server, **context_options) -> Watched:
         context = browser.new_context(**context_options)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         contexts.append(context)
         watched = Watched(context, server.url)
+        watched_pages.append(watched)
         watched.page.goto(server.url + "/")
         return watched
 
     yield open_page
+    violations = [text for watched in watched_pages for text in watched.csp_violations]
     for context in contexts:
         context.close()
+    assert violations == [], "Content-Security-Policy violations"
 
 
 @pytest.fixture
@@ -376,3 +409,75 @@ def test_page_fits_a_phone_and_works_by_keyboard(start_server, comments_file, op
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
     assert watched.errors == []
+
+
+@pytest.fixture
+def embedder():
+    """A site of another origin whose page at /?src=<url> shows that url in a frame: its origin."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            src = parse_qs(urlsplit(self.path).query).get("src")
+            if src is None:  # the browser's favicon request
+                self.send_response(204)
+                self.end_headers()
+                return
+            body = (
+                "<!doctype html><title>Blog</title>"
+                f'<iframe src="{html.escape(src[0])}" width="600" height="600"></iframe>'
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def framing(site: str, url: str) -> str:
+    return f"{site}/?src={quote(url, safe='')}"
+
+
+def test_page_refuses_to_load_in_a_frame_of_another_origin(start_server, comments_file, browser, embedder):
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        with page.expect_console_message(lambda m: "frame-ancestors 'none'" in m.text, timeout=15_000):
+            page.goto(framing(embedder, server.url + "/"))
+        [frame] = page.main_frame.child_frames
+        assert not frame.url.startswith(server.url)
+        assert frame.locator("form, .comment-box").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_site_named_in_frame_ancestors_may_frame_the_page(start_server, comments_file, browser, embedder):
+    seed(comments_file, [{"id": 1, "author": "Pete", "text": "Framed hello"}])
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file), COMMENTS_FRAME_ANCESTORS=embedder)
+    context = browser.new_context()
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    try:
+        watched = Watched(context, server.url)
+        watched.page.goto(framing(embedder, server.url + "/"))
+        frame = watched.page.frame_locator("iframe")
+        frame.get_by_text("Framed hello").wait_for()
+        post_through_form(frame, "Ann", "Posted inside a frame")
+        frame.locator(".comment:not(.pending) .comment-text", has_text="Posted inside a frame").wait_for()
+        assert [c["text"] for c in json.loads(comments_file.read_bytes())] == [
+            "Framed hello",
+            "Posted inside a frame",
+        ]
+        assert watched.csp_violations == []
+        assert watched.errors == []
+    finally:
+        context.close()
