@@ -481,3 +481,51 @@ def test_a_site_named_in_frame_ancestors_may_frame_the_page(start_server, commen
         assert watched.errors == []
     finally:
         context.close()
+
+
+# The left edge, on screen, of the first occurrence of a string inside an element.
+LEFT_OF = """([element, needle]) => {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(needle);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + needle.length);
+    return range.getBoundingClientRect().left;
+  }
+  return null;
+}"""
+
+
+def test_no_comment_can_reorder_the_page(start_server, comments_file, open_page):
+    created = "2026-11-24T12:00:00.000Z"
+    seed(
+        comments_file,
+        [
+            {"id": 1, "author": "אבי כהן", "text": "שלום לכולם, 2 תגובות!", "created": created},
+            # Straight into the store (POST refuses such a name): stray, unclosed bidi controls.
+            {"id": 2, "author": "Mallory\u202e", "text": "\u202eevil \u2067unclosed", "created": created},
+            {"id": 3, "author": "Bob", "text": "hello world", "created": created},
+        ],
+    )
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    page = watched.page
+    page.get_by_text("hello world").wait_for()
+    comments = page.locator(".comment")
+    # Each author and text takes the direction of its own first letter.
+    texts = page.locator(".comment-text")
+    authors = page.locator(".comment-author bdi")
+    direction = "e => getComputedStyle(e).direction"
+    assert [texts.nth(n).evaluate(direction) for n in range(3)] == ["rtl", "ltr", "ltr"]
+    assert [authors.nth(n).evaluate(direction) for n in range(3)] == ["rtl", "ltr", "ltr"]
+    # Around them the page keeps its order: name then time in every header, and the
+    # comment after the stray controls reads left to right.
+    for n in range(3):
+        author_box = comments.nth(n).locator(".comment-author").bounding_box()
+        time_box = comments.nth(n).locator("time").bounding_box()
+        assert author_box["x"] + author_box["width"] <= time_box["x"], n
+    bob = texts.nth(2).element_handle()
+    assert page.evaluate(LEFT_OF, [bob, "hello"]) < page.evaluate(LEFT_OF, [bob, "world"])
+    assert watched.errors == []

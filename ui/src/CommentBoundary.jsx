@@ -22,9 +22,13 @@ export default class CommentBoundary extends Component {
     return (
       <article className="comment comment-plain">
         <header>
-          <h3 className="comment-author">{String(comment?.author ?? '')}</h3>
+          <h3 className="comment-author">
+            <bdi>{String(comment?.author ?? '')}</bdi>
+          </h3>
         </header>
-        <p className="comment-text">{String(comment?.text ?? '')}</p>
+        <p className="comment-text" dir="auto">
+          {String(comment?.text ?? '')}
+        </p>
       </article>
     );
   }
