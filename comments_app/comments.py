@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from .errors import APIError
+from .prefer import wants_minimal
 from .store import Store, encode_comment
 from .validation import clean_comment
 
@@ -41,15 +42,25 @@ def list_comments():
 @bp.post("/api/comments")
 @bp.post("/comments.json")
 def add_comment():
-    """Store a comment; answer 201 with the updated list, as tutorial front ends expect."""
+    """Store a comment; answer 201 with the updated list, as tutorial front ends expect.
+
+    With Prefer: return=minimal (RFC 7240) the answer is the new comment alone.
+    """
     cleaned, errors = clean_comment(read_submission())
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
     comment, snapshot = get_store().add(cleaned["author"], cleaned["text"])
-    response = json_response(snapshot.body, 201, snapshot.etag)
-    response.headers["Location"] = url_for(".get_comment", comment_id=comment["id"])
-    # The body is the list, not the new comment: say so, so caches file it rightly.
-    response.headers["Content-Location"] = request.path
+    location = url_for(".get_comment", comment_id=comment["id"])
+    if wants_minimal(request.headers):
+        response = json_response(encode_comment(comment), 201)
+        response.headers["Preference-Applied"] = "return=minimal"
+        response.headers["Content-Location"] = location
+    else:
+        response = json_response(snapshot.body, 201, snapshot.etag)
+        # The body is the list, not the new comment: say so, so caches file it rightly.
+        response.headers["Content-Location"] = request.path
+    response.headers["Location"] = location
+    response.vary.add("Prefer")
     return response
 
 

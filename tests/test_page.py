@@ -529,3 +529,23 @@ def test_no_comment_can_reorder_the_page(start_server, comments_file, open_page)
     bob = texts.nth(2).element_handle()
     assert page.evaluate(LEFT_OF, [bob, "hello"]) < page.evaluate(LEFT_OF, [bob, "world"])
     assert watched.errors == []
+
+
+def test_the_page_asks_for_its_new_comment_alone(start_server, comments_file, open_page):
+    seed(comments_file, [{"id": 1, "author": "Pete", "text": "Before"}])
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    page = watched.page
+    page.get_by_text("Before").wait_for()
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        post_through_form(page, "Ann", "Minimal please")
+    response = posted.value
+    assert response.request.headers["prefer"] == "return=minimal"
+    assert response.headers["preference-applied"] == "return=minimal"
+    assert response.json()["text"] == "Minimal please"
+    page.locator(".comment:not(.pending) .comment-text", has_text="Minimal please").wait_for()
+    # The next poll brings what others wrote, without doubling ours.
+    requests.post(server.url + "/api/comments", data={"author": "Someone", "text": "From curl"}, timeout=10)
+    page.get_by_text("From curl").wait_for()
+    assert comment_texts(page) == ["Before", "Minimal please", "From curl"]
+    assert watched.errors == []

@@ -35,14 +35,20 @@ export async function fetchComments(etag, { signal } = {}) {
   return { comments: await response.json(), etag: response.headers.get('ETag') };
 }
 
-// Post a comment; resolve to the updated list and its ETag, as the server answers.
+// Post a comment, asking for the new comment alone (Prefer: return=minimal) rather than
+// the whole list. Resolve to {comment} when the server did so, else (a server that
+// ignores the preference answers the list, as the tutorial's do) to {comments, etag}.
 export async function postComment(author, text) {
   const response = await fetch(COMMENTS_URL, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', Prefer: 'return=minimal' },
     body: JSON.stringify({ author, text }),
     credentials: 'same-origin',
   });
   if (!response.ok) throw await errorFrom(response);
-  return { comments: await response.json(), etag: response.headers.get('ETag') };
+  const body = await response.json();
+  if (/\breturn=minimal\b/i.test(response.headers.get('Preference-Applied') ?? '') && !Array.isArray(body)) {
+    return { comment: body };
+  }
+  return { comments: body, etag: response.headers.get('ETag') };
 }
