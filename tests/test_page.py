@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from werkzeug.security import generate_password_hash
 
 from .conftest import ROOT, require
@@ -62,7 +63,9 @@ def browser():
 
 
 # Every page reports each Content-Security-Policy violation to the console, where Watched
-# records it; open_page fails the test at its end if any was seen.
+# records it; open_page fails the test at its end if any was seen. (So wait with locators
+# and expect(), not page.wait_for_function("…"): its polling evals the string in the page,
+# which the policy's script-src 'self' refuses.)
 REPORT_CSP_VIOLATIONS = """
 document.addEventListener('securitypolicyviolation', (event) => {
   console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
@@ -181,7 +184,7 @@ def test_posting_through_the_form_shows_and_stores_the_comment(empty_box, commen
     page = watched.page
     post_through_form(page, "Ann", "Posted from **Chromium**")
     page.locator(".comment-text strong", has_text="Chromium").wait_for()
-    page.wait_for_function("document.querySelector('textarea').value === ''")
+    expect(page.get_by_label("Comment")).to_have_value("")
     assert page.get_by_label("Name").input_value() == "Ann"
     [stored] = json.loads(comments_file.read_bytes())
     assert (stored["author"], stored["text"]) == ("Ann", "Posted from **Chromium**")
@@ -291,7 +294,7 @@ def test_page_renders_200_pathological_comments_within_a_second(start_server, co
         devtools = context.new_cdp_session(page)
         devtools.send("Performance.enable", {"timeDomain": "threadTicks"})
         page.goto(server.url + "/")
-        page.wait_for_function("document.querySelectorAll('.comment').length === 200")
+        expect(page.locator(".comment")).to_have_count(200)
         metrics = {m["name"]: m["value"] for m in devtools.send("Performance.getMetrics")["metrics"]}
     finally:
         context.close()
@@ -372,7 +375,7 @@ def test_with_auth_a_logged_in_browser_reads_and_posts(start_server, comments_fi
     page.get_by_text("Members only").wait_for()
     post_through_form(page, "Alice", "Logged in")
     page.locator(".comment:not(.pending) .comment-text", has_text="Logged in").wait_for()
-    page.wait_for_function("!document.querySelector('.comment.pending')")
+    expect(page.locator(".comment.pending")).to_have_count(0)
     assert [c["text"] for c in json.loads(comments_file.read_bytes())] == ["Members only", "Logged in"]
     assert watched.errors == []
 
