@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from . import auth, cli, comments, config, errors, headers, health, hosts, origins, pages, proxies
+from .compressed import CompressedBodies
 from .store import JsonFileStore, Store
 
 
@@ -23,6 +24,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     app.extensions["comments_settings"] = settings
     app.extensions["comments_store"] = open_store(settings)
+    app.extensions["comments_compressed"] = CompressedBodies()
 
     proxies.init_app(app, settings)
     errors.init_app(app)

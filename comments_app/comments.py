@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import BadRequest
 
+from . import encoding
+from .compressed import CompressedBodies
 from .errors import APIError
 from .prefer import wants_minimal
-from .store import Store, encode_comment
+from .store import Snapshot, Store, encode_comment
 from .validation import clean_comment
 
 bp = Blueprint("comments", __name__)
@@ -19,10 +21,27 @@ def get_store() -> Store:
     return current_app.extensions["comments_store"]
 
 
+def get_compressed() -> CompressedBodies:
+    return current_app.extensions["comments_compressed"]
+
+
 def json_response(body: bytes, status: int = 200, etag: str | None = None):
     response = current_app.response_class(body, status=status, content_type="application/json")
     if etag is not None:
         response.headers["ETag"] = f'"{etag}"'
+    return response
+
+
+def encoded_response(snapshot: Snapshot, coding: str, status: int = 200):
+    """Answer a list in the chosen coding, with that coding's own ETag."""
+    if coding == encoding.IDENTITY:
+        body = snapshot.body
+    else:
+        body = get_compressed().get(snapshot.etag, coding, snapshot.body)
+    response = json_response(body, status, encoding.tagged(snapshot.etag, coding))
+    if coding != encoding.IDENTITY:
+        response.headers["Content-Encoding"] = coding
+    response.vary.add("Accept-Encoding")
     return response
 
 
@@ -31,12 +50,14 @@ def json_response(body: bytes, status: int = 200, etag: str | None = None):
 def list_comments():
     """Answer the list, or 304 when the client's copy is current (a stat, no read)."""
     store = get_store()
+    coding = encoding.choose(request.headers.get("Accept-Encoding"))
     if request.if_none_match:
-        etag = store.etag()
+        etag = encoding.tagged(store.etag(), coding)
         if request.if_none_match.contains_weak(etag):
-            return json_response(b"", 304, etag)
-    snapshot = store.snapshot()
-    return json_response(snapshot.body, etag=snapshot.etag)
+            response = json_response(b"", 304, etag)
+            response.vary.add("Accept-Encoding")
+            return response
+    return encoded_response(store.snapshot(), coding)
 
 
 @bp.post("/api/comments")
@@ -56,7 +77,8 @@ def add_comment():
         response.headers["Preference-Applied"] = "return=minimal"
         response.headers["Content-Location"] = location
     else:
-        response = json_response(snapshot.body, 201, snapshot.etag)
+        coding = encoding.choose(request.headers.get("Accept-Encoding"))
+        response = encoded_response(snapshot, coding, 201)
         # The body is the list, not the new comment: say so, so caches file it rightly.
         response.headers["Content-Location"] = request.path
     response.headers["Location"] = location
