@@ -7,6 +7,7 @@ pass in the request's Accept-Encoding and get back a coding name.
 from __future__ import annotations
 
 import gzip
+from functools import lru_cache
 
 import brotli
 from werkzeug.datastructures import Accept
@@ -30,6 +31,8 @@ def qualities(accept_encoding: str) -> dict[str, float]:
     return stated
 
 
+# Browsers send a handful of distinct headers: remember the choice for the last few.
+@lru_cache(maxsize=256)
 def choose(accept_encoding: str | None, offered: tuple[str, ...] = CODINGS) -> str:
     """Return the coding to answer with: one of offered, or identity.
 
