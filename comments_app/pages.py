@@ -1,6 +1,6 @@
 """The page: public/ served at the site's root, with a note when it has not been built.
 
-The build (ui/vite.config.js) leaves app.js.br and app.js.gz beside app.js: a file is
+The build (ui/vite.config.js) leaves index-<hash>.js.br and .gz beside index-<hash>.js: a file is
 answered in the best coding the request accepts that has such a copy, with an ETag
 of its own per coding. Hashed assets are cached for a year, everything else revalidated.
 """
