@@ -69,10 +69,16 @@ def send_public(filename: str):
     path = safe_join(str(public_folder()), filename)
     if path is None or not os.path.isfile(path):
         raise NotFound()
-    offered = tuple(c for c in encoding.CODINGS if os.path.isfile(path + encoding.SUFFIXES[c]))
+    mimetype, implied = mimetypes.guess_type(filename)
+    if implied is None:
+        offered = tuple(c for c in encoding.CODINGS if os.path.isfile(path + encoding.SUFFIXES[c]))
+        mimetype = mimetype or "application/octet-stream"
+    else:
+        # A .gz or .br copy asked for by its name: sent as werkzeug sends it, with the
+        # Content-Encoding and type its name implies.
+        offered, mimetype = (), None
     coding = encoding.choose(request.headers.get("Accept-Encoding"), offered)
     served = path if coding == encoding.IDENTITY else path + encoding.SUFFIXES[coding]
-    mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     response = send_file(
         served,
         mimetype=mimetype,

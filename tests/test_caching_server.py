@@ -147,3 +147,8 @@ def test_assets_are_sent_precompressed_with_an_etag_and_304_per_coding(server):
     # The precompressed copy is what is sent: no compression per request.
     precompressed = ROOT / "public" / (script.lstrip("/") + ".br")
     assert fetch(server.url + script, "br")[1] == precompressed.read_bytes()
+    # Asked for by its own name, a copy says what it is.
+    named, raw = fetch(server.url + script + ".gz", None)
+    assert named.headers["Content-Encoding"] == "gzip"
+    assert named.headers["Content-Type"].startswith("text/javascript")
+    assert gzip.decompress(raw) == original
