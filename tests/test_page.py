@@ -587,7 +587,8 @@ def test_page_has_no_serious_accessibility_violations(start_server, comments_fil
         ],
     )
     server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
-    watched = open_page(server, color_scheme=color_scheme)
+    # bypass_csp: axe-core is injected as an inline script, which the page's CSP refuses.
+    watched = open_page(server, color_scheme=color_scheme, bypass_csp=True)
     page = watched.page
     page.get_by_text("quoted").wait_for()
     assert axe_violations(page) == [], json.dumps(axe_violations(page), indent=1)
@@ -604,7 +605,7 @@ def test_page_has_no_serious_accessibility_violations(start_server, comments_fil
 
 def test_empty_box_and_pending_comment_have_no_serious_violations(start_server, comments_file, open_page):
     server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
-    page = open_page(server).page
+    page = open_page(server, bypass_csp=True).page
     page.get_by_text("No comments yet").wait_for()
     violations = axe_violations(page)
     assert violations == [], json.dumps(violations, indent=1)
