@@ -11,7 +11,8 @@ from . import encoding
 from .compressed import CompressedBodies
 from .errors import APIError
 from .prefer import wants_minimal
-from .store import Snapshot, Store, encode_comment
+from .stores import Snapshot, Store
+from .stores.base import encode_comment
 from .validation import clean_comment
 
 bp = Blueprint("comments", __name__)
