@@ -7,7 +7,21 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, cli, comments, config, errors, headers, health, hosts, origins, pages, proxies
+from . import (
+    auth,
+    cli,
+    comments,
+    config,
+    editors,
+    errors,
+    headers,
+    health,
+    hosts,
+    moderation,
+    origins,
+    pages,
+    proxies,
+)
 from .compressed import CompressedBodies
 from .stores import open_store
 
@@ -33,7 +47,9 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     hosts.init_app(app, settings)
     origins.init_app(app, settings)
     auth.init_app(app, settings)
+    editors.init_app(app)
     app.register_blueprint(comments.bp)
+    app.register_blueprint(moderation.bp)
     app.register_blueprint(health.bp)
     pages.init_app(app)
     cli.init_app(app)

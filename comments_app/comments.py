@@ -1,21 +1,49 @@
-"""The comments blueprint: list and add comments. Auth is attached from outside (auth.py)."""
+"""The comments blueprint: list, add, edit and delete comments.
+
+Auth is attached from outside (auth.py for logins, editors.py for who may change
+a comment): the handlers carry no auth code.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, g, request, url_for
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import BaseConverter, ValidationError
 
-from . import encoding
+from . import encoding, tokens
 from .compressed import CompressedBodies
+from .editors import AUTHOR
 from .errors import APIError
 from .prefer import wants_minimal
 from .stores import Snapshot, Store
-from .stores.base import encode_comment
-from .validation import clean_comment
+from .stores.base import EDITABLE, PENDING, PUBLISHED, STATUSES, encode_comment
+from .validation import clean_changes, clean_comment
 
 bp = Blueprint("comments", __name__)
+
+# The largest id either store can hold (PostgreSQL's bigint).
+MAX_ID = 2**63 - 1
+
+
+class CommentId(BaseConverter):
+    """One URL per comment: ASCII digits, no leading zeros (no fullwidth or Arabic-Indic ones)."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+# Before the routes below: they are added to the app's map when it registers the blueprint.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("comment_id", CommentId))
 
 
 def get_store() -> Store:
@@ -24,6 +52,10 @@ def get_store() -> Store:
 
 def get_compressed() -> CompressedBodies:
     return current_app.extensions["comments_compressed"]
+
+
+def settings() -> dict:
+    return current_app.extensions["comments_settings"]
 
 
 def json_response(body: bytes, status: int = 200, etag: str | None = None):
@@ -66,33 +98,64 @@ def list_comments():
 def add_comment():
     """Store a comment; answer 201 with the updated list, as tutorial front ends expect.
 
-    With Prefer: return=minimal (RFC 7240) the answer is the new comment alone.
+    With Prefer: return=minimal (RFC 7240) the answer is the new comment alone; under
+    pre-moderation it is 202 with the comment alone, pending.
     """
     cleaned, errors = clean_comment(read_submission())
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
-    comment, snapshot = get_store().add(cleaned["author"], cleaned["text"])
+    store = get_store()
+    status = PENDING if settings()["moderation"] == "pre" else PUBLISHED
+    comment, snapshot = store.add(cleaned["author"], cleaned["text"], status)
     location = url_for(".get_comment", comment_id=comment["id"])
-    if wants_minimal(request.headers):
+    if status == PENDING:
+        response = json_response(encode_comment(comment), 202)
+    elif wants_minimal(request.headers):
         response = json_response(encode_comment(comment), 201)
         response.headers["Preference-Applied"] = "return=minimal"
         response.headers["Content-Location"] = location
+        response.headers["Location"] = location
     else:
         coding = encoding.choose(request.headers.get("Accept-Encoding"))
         response = encoded_response(snapshot, coding, 201)
+        response.headers["Location"] = location
         # The body is the list, not the new comment: say so, so caches file it rightly.
         response.headers["Content-Location"] = request.path
-    response.headers["Location"] = location
     response.vary.add("Prefer")
+    response.headers[tokens.HEADER] = tokens.make(store.secret_key(), comment["id"])
     return response
 
 
-@bp.get("/api/comments/<int:comment_id>")
+@bp.get("/api/comments/<comment_id:comment_id>")
 def get_comment(comment_id: int):
     comment = get_store().get(comment_id)
     if comment is None:
         raise APIError(404, f"there is no comment with id {comment_id}")
     return json_response(encode_comment(comment))
+
+
+@bp.patch("/api/comments/<comment_id:comment_id>")
+def edit_comment(comment_id: int):
+    """Change a comment's author or text (or, for moderators, its status); answer it."""
+    changes, errors = clean_changes(read_submission(), STATUSES)
+    if errors:
+        raise APIError(400, "; ".join(errors.values()), fields=errors)
+    # Under pre-moderation an author's edit goes back to the queue, so that
+    # an approved comment cannot be turned into another one.
+    if (
+        g.comment_editor == AUTHOR
+        and settings()["moderation"] == "pre"
+        and any(field in changes for field in EDITABLE)
+    ):
+        changes["status"] = PENDING
+    comment, _ = get_store().update(comment_id, changes)
+    return json_response(encode_comment(comment))
+
+
+@bp.delete("/api/comments/<comment_id:comment_id>")
+def delete_comment(comment_id: int):
+    get_store().delete(comment_id)
+    return current_app.response_class(status=204)
 
 
 def read_submission() -> Mapping:
