@@ -113,6 +113,12 @@ class _Version:
                 found[int(match.group(1))] = number
         return found
 
+    @cached_property
+    def moderation(self) -> list[dict]:
+        """Every comment not deleted, with its status: parsed once per version, when asked."""
+        records = (json.loads(line) for line in self.lines)
+        return [full_view(record) for record in records if not is_deleted(record)]
+
     def record(self, comment_id: int) -> dict | None:
         position = self.positions.get(comment_id)
         return None if position is None else json.loads(self.lines[position])
@@ -195,12 +201,8 @@ class JsonFileStore:
         return public_view(record) if record is not None and is_public(record) else None
 
     def moderation(self, status: str | None = None) -> list[dict]:
-        records = (json.loads(line) for line in self._current().lines)
-        return [
-            full_view(record)
-            for record in records
-            if not is_deleted(record) and (status is None or full_view(record)["status"] == status)
-        ]
+        comments = self._current().moderation
+        return [comment for comment in comments if status is None or comment["status"] == status]
 
     def add(self, author: str, text: str, status: str = PUBLISHED) -> tuple[dict, Snapshot]:
         pending = self._submit(_Pending("add", author=author, text=text, status=status))
