@@ -18,7 +18,7 @@ from .editors import AUTHOR
 from .errors import APIError
 from .prefer import wants_minimal
 from .stores import Snapshot, Store
-from .stores.base import EDITABLE, PENDING, PUBLISHED, STATUSES, encode_comment
+from .stores.base import EDITABLE, PENDING, PUBLISHED, STATUSES, encode_comment, public_view
 from .validation import clean_changes, clean_comment
 
 bp = Blueprint("comments", __name__)
@@ -111,7 +111,8 @@ def add_comment():
     if status == PENDING:
         response = json_response(encode_comment(comment), 202)
     elif wants_minimal(request.headers):
-        response = json_response(encode_comment(comment), 201)
+        # As GET /api/comments/<id> will show it: a published comment carries no status.
+        response = json_response(encode_comment(public_view(comment)), 201)
         response.headers["Preference-Applied"] = "return=minimal"
         response.headers["Content-Location"] = location
         response.headers["Location"] = location
