@@ -18,6 +18,7 @@ from flask import Flask, current_app, request
 from flask_httpauth import HTTPBasicAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .cooperative import blocking
 from .errors import error_response
 
 REALM = "Comments"
@@ -45,7 +46,8 @@ def password_matches(pw_hash: str, password: str) -> bool:
     key = (pw_hash, hmac.digest(_CACHE_KEY, password.encode("utf-8", "surrogatepass"), "sha256"))
     if key in _verified:
         return True
-    if not check_password_hash(pw_hash, password):
+    # Tens of milliseconds of CPU (scrypt releases the GIL): off the event loop.
+    if not blocking(check_password_hash, pw_hash, password):
         return False
     if len(_verified) >= _CACHE_SIZE:
         _verified.clear()
@@ -58,7 +60,7 @@ def check_user(users: dict[str, str], username: str, password: str) -> str | Non
     pw_hash = users.get(username)
     if pw_hash is None:
         # Spend the same time as for a known user, so names cannot be probed.
-        check_password_hash(_dummy_hash(), password)
+        blocking(lambda: check_password_hash(_dummy_hash(), password))
         return None
     return username if password_matches(pw_hash, password) else None
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Blueprint, current_app, g, request, url_for
-from werkzeug.exceptions import BadRequest
 from werkzeug.routing import BaseConverter, ValidationError
 
-from . import encoding, tokens
+from . import encoding, submission, tokens
 from .compressed import CompressedBodies
 from .editors import AUTHOR
 from .errors import APIError
@@ -160,20 +159,5 @@ def delete_comment(comment_id: int):
 
 
 def read_submission() -> Mapping:
-    """Return the submitted fields from a form, a multipart form or a JSON object."""
-    mimetype = request.mimetype
-    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return request.form
-    if mimetype == "application/json" or mimetype.endswith("+json"):
-        try:
-            data = request.get_json()
-        except BadRequest:
-            raise APIError(400, "the body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise APIError(400, 'the JSON body must be an object like {"author": …, "text": …}')
-        return data
-    raise APIError(
-        415,
-        f"cannot read a body of type {mimetype or 'none'}; send application/json, "
-        "application/x-www-form-urlencoded or multipart/form-data",
-    )
+    """Return the submitted fields; the body's limits and parsing live in submission.py."""
+    return submission.read_submission(current_app.config["MAX_CONTENT_LENGTH"], settings()["client_timeout"])
