@@ -297,3 +297,53 @@ def test_sigterm_lets_a_request_in_flight_finish(start_server, comments_file):
     assert answer.startswith(b"HTTP/1.1 201 ")
     assert server.process.wait(15) == 0
     assert [c["text"] for c in json.loads(comments_file.read_bytes())] == ["in flight"]
+
+
+def test_a_query_waiting_in_postgresql_does_not_stall_its_worker(start_server, pg_url, tmp_path):
+    """psycopg waits cooperatively under gevent: a POST stuck behind a row lock costs one greenlet."""
+    import psycopg
+
+    server = start_server(workers=1, DATABASE_URL=pg_url, COMMENTS_FILE=str(tmp_path / "unused.json"))
+    url = server.url + "/api/comments"
+    assert requests.post(url, data={"author": "a", "text": "first"}, timeout=10).status_code == 201
+    result: list[requests.Response] = []
+    writer = threading.Thread(
+        target=lambda: result.append(requests.post(url, data={"author": "a", "text": "waits"}, timeout=30))
+    )
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("SELECT 1 FROM comments_version FOR UPDATE")
+        writer.start()
+        time.sleep(0.3)  # let the POST reach the row lock; the GETs below must not wait for it
+        for path in ("/healthz", "/api/comments/1", "/api/comments"):
+            response, took = timed(requests.get, server.url + path)
+            assert response.status_code == 200
+            assert took < 1, f"{path} took {took:.2f} s while a POST waited in PostgreSQL"
+        assert not result, "the POST did not wait for the row lock"
+        conn.rollback()
+    writer.join(30)
+    assert result[0].status_code == 201
+    assert [c["text"] for c in requests.get(url, timeout=10).json()] == ["first", "waits"]
+
+
+def test_password_checks_do_not_stall_their_worker(start_server, comments_file):
+    """scrypt costs tens of milliseconds of CPU: it runs in threads, not on the event loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from werkzeug.security import generate_password_hash
+
+    users = f"alice:{generate_password_hash('pw')}"
+    server = start_server(workers=1, COMMENTS_FILE=str(comments_file), COMMENTS_AUTH_USERS=users)
+
+    def wrong_password(number: int) -> int:
+        return requests.get(
+            server.url + "/api/comments", auth=("alice", f"wrong{number}"), timeout=60
+        ).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        guesses = [pool.submit(wrong_password, n) for n in range(32)]
+        time.sleep(0.2)  # the guesses are being checked now
+        for _ in range(3):
+            response, took = timed(requests.get, server.url + "/healthz")
+            assert response.status_code == 200
+            assert took < 1, f"/healthz took {took:.2f} s while passwords were checked"
+        assert {guess.result() for guess in guesses} == {401}
