@@ -1,6 +1,7 @@
 """gunicorn settings: PORT and WEB_CONCURRENCY from the platform, settings checked before forking."""
 
 import os
+import signal
 import sys
 
 from comments_app import config as comments_config
@@ -48,6 +49,15 @@ def on_starting(server):
         comments_config.load()
     except comments_config.ConfigError as error:
         sys.exit(f"Configuration error: {error}")
+
+
+def post_fork(server, worker):
+    """Keep a SIGTERM that arrives while the worker boots, before gunicorn installs its handler.
+
+    The gevent worker patches the standard library first, which takes long enough under
+    load for a stop to land there and be lost, leaving the worker running until killed.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, frame: setattr(worker, "alive", False))
 
 
 def post_request(worker, req, environ, resp):

@@ -347,3 +347,13 @@ def test_password_checks_do_not_stall_their_worker(start_server, comments_file):
             assert response.status_code == 200
             assert took < 1, f"/healthz took {took:.2f} s while passwords were checked"
         assert {guess.result() for guess in guesses} == {401}
+
+
+def test_sigterm_while_workers_boot_stops_them(start_server, comments_file):
+    """A stop that lands while gevent patches a new worker is kept, not lost."""
+    server = start_server(workers=4, wait=False, COMMENTS_FILE=str(comments_file))
+    deadline = time.monotonic() + 30
+    while server.output().count("Booting worker") < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.process.terminate()
+    assert server.process.wait(10) == 0
