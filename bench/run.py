@@ -282,9 +282,9 @@ def record(runs: dict, errors: list[str], size: int, name: str, mode: str, resul
 CAPACITY_STEPS = (25, 100, 400, 900)
 SLOW_KINDS = {
     # A kept-alive connection after one answered request, then silence.
-    "idle keep-alive": b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n",
+    "idle keep-alive": b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
     # Half a request header (slowloris), then silence.
-    "half-sent headers": b"GET /api/comments HTTP/1.1\r\nHost: bench\r\nX-Slow: ",
+    "half-sent headers": b"GET /api/comments HTTP/1.1\r\nHost: localhost\r\nX-Slow: ",
 }
 
 

@@ -142,8 +142,10 @@ def test_client_timeout_setting_sets_the_deadline(start_server, comments_file):
     server = start_server(workers=1, COMMENTS_FILE=str(comments_file), COMMENTS_CLIENT_TIMEOUT="1")
     slow = SlowClients(server.url)
     try:
-        slow.open(b"GET / HTTP/1.1\r\nHost: x\r\n", 5)
-        slow.open(b"POST /api/comments HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nauthor=a&text=", 5)
+        slow.open(b"GET / HTTP/1.1\r\nHost: localhost\r\n", 5)
+        slow.open(
+            b"POST /api/comments HTTP/1.1\r\nHost: localhost\r\nContent-Length: 50\r\n\r\nauthor=a&text=", 5
+        )
         slow.start()
         slow.wait_all_closed(timeout=10)
         assert len(slow.closed_after) == 10
@@ -195,8 +197,8 @@ def raw_request(url: str, request: bytes) -> bytes:
 def test_malformed_chunked_framing_is_a_400_with_one_log_line(start_server, comments_file):
     server = start_server(workers=1, COMMENTS_FILE=str(comments_file))
     head = (
-        b"POST /api/comments HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        b"Transfer-Encoding: chunked\r\n\r\n"
+        b"POST /api/comments HTTP/1.1\r\nHost: localhost\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     for framing in (b"zz\r\nauthor=a&text=b\r\n0\r\n\r\n", b"5\r\nauthor=a&text=b\r\n0\r\n\r\n"):
         answer = raw_request(server.url, head + framing)
@@ -284,7 +286,7 @@ def test_sigterm_lets_a_request_in_flight_finish(start_server, comments_file):
     body = b"author=a&text=in+flight"
     with connect(server.url) as sock:
         sock.sendall(
-            b"POST /api/comments HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"POST /api/comments HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
             b"Content-Type: application/x-www-form-urlencoded\r\n"
             b"Content-Length: %d\r\n\r\n" % len(body) + body[:10]
         )
