@@ -58,9 +58,3 @@ def post_fork(server, worker):
     load for a stop to land there and be lost, leaving the worker running until killed.
     """
     signal.signal(signal.SIGTERM, lambda signum, frame: setattr(worker, "alive", False))
-
-
-def post_request(worker, req, environ, resp):
-    """Close the connection of a client that ran out of time, rather than read more of it."""
-    if resp is not None and resp.status_code == 408:
-        req.must_close = True

@@ -19,7 +19,11 @@ T = TypeVar("T")
 
 
 class DeadlinePassed(Exception):
-    """A client did not send what it owed in time."""
+    """A client did not send what it owed in time.
+
+    An Exception, not a BaseException like gevent's own Timeout: gunicorn marks a body
+    whose read raised one as failed and closes the connection after the answer.
+    """
 
 
 def under_gevent() -> bool:
