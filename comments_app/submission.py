@@ -68,9 +68,10 @@ def read_body(limit: int, timeout: float) -> bytes:
         current_app.logger.warning("request body not received within %g s from %s", timeout, client())
         raise APIError(408, f"the request body did not arrive within {timeout:g} seconds") from None
     except Exception as error:
-        # The client's framing, not the server, failed: one line, no traceback.
+        # The client's framing, not the server, failed: one line (repr: the client's
+        # bytes may hold line breaks), no traceback.
         current_app.logger.warning(
-            "request body unreadable from %s: %s: %s", client(), type(error).__name__, error
+            "request body unreadable from %s: %s: %r", client(), type(error).__name__, str(error)
         )
         raise APIError(400, "the request body could not be read: its framing is malformed") from None
     if received > limit:
