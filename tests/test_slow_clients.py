@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from comments_app.store import encode_comment, encode_list, new_comment
+from comments_app.stores.base import encode_comment, encode_list, new_comment
 
 
 def connect(url: str) -> socket.socket:
