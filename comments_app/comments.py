@@ -160,4 +160,4 @@ def delete_comment(comment_id: int):
 
 def read_submission() -> Mapping:
     """Return the submitted fields; the body's limits and parsing live in submission.py."""
-    return submission.read_submission(current_app.config["MAX_CONTENT_LENGTH"], settings()["client_timeout"])
+    return submission.submitted_fields()

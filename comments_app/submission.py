@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
-from flask import current_app, request
+from flask import current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
@@ -24,6 +24,16 @@ from .errors import APIError
 # More parts than any comment form needs, far fewer than 64 KiB of tiny ones.
 MAX_FIELDS = 50
 FIELDS = ("author", "text")
+
+
+def submitted_fields() -> Mapping:
+    """Return this request's submitted fields, read once with the app's limit and deadline."""
+    if "submitted_fields" not in g:
+        settings = current_app.extensions["comments_settings"]
+        g.submitted_fields = read_submission(
+            current_app.config["MAX_CONTENT_LENGTH"], settings["client_timeout"]
+        )
+    return g.submitted_fields
 
 
 def read_submission(limit: int, timeout: float) -> Mapping:
