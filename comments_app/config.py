@@ -47,6 +47,8 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_TRUSTED_PROXIES": "1" if environ.get("DYNO") else "0",
         "COMMENTS_CLIENT_TIMEOUT": "5",
         "MAX_CONTENT_LENGTH": 64 * 1024,
+        # Set by Heroku on every dyno: the disk is ephemeral there.
+        "DYNO": "",
     }
 
 
@@ -61,7 +63,9 @@ def validate(config: Mapping) -> dict:
     if database_url:
         check_database_url(database_url)
     return {
-        "file": parse_file(config["COMMENTS_FILE"]),
+        # The folder must exist only when the file is the store: with DATABASE_URL
+        # the file is just import-json's default source.
+        "file": parse_file(config["COMMENTS_FILE"], in_use=not database_url),
         "auth_users": parse_auth_users(config["COMMENTS_AUTH_USERS"]),
         "admin_users": parse_auth_users(config["COMMENTS_ADMIN_USERS"], "COMMENTS_ADMIN_USERS"),
         "moderation": parse_choice("COMMENTS_MODERATION", config["COMMENTS_MODERATION"], MODERATION_MODES),
@@ -75,6 +79,7 @@ def validate(config: Mapping) -> dict:
         "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
         "trusted_proxies": parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
         "client_timeout": parse_client_timeout(config["COMMENTS_CLIENT_TIMEOUT"]),
+        "dyno": str(config.get("DYNO", "")).strip(),
     }
 
 
@@ -83,7 +88,8 @@ def load(environ: Mapping[str, str] = os.environ) -> dict:
     return validate({**defaults(environ), **from_env(environ)})
 
 
-def parse_file(value: str | os.PathLike) -> Path:
+def parse_file(value: str | os.PathLike, in_use: bool = True) -> Path:
+    """Return the store's absolute path; when it is in use, its folder must exist."""
     text = str(value).strip()
     if not text:
         raise ConfigError("COMMENTS_FILE", "must name a file, for example comments.json")
@@ -92,6 +98,14 @@ def parse_file(value: str | os.PathLike) -> Path:
         path = PROJECT_ROOT / path
     if path.is_dir():
         raise ConfigError("COMMENTS_FILE", f"{path} is a folder, not a file")
+    # A volume not mounted or a typo in the folder must not start a new, empty
+    # store: refuse, and create nothing.
+    if in_use and not path.parent.is_dir():
+        problem = "is not a folder" if path.parent.exists() else "does not exist"
+        raise ConfigError(
+            "COMMENTS_FILE",
+            f"the folder {path.parent} {problem} (a volume not mounted, or a mistyped path?)",
+        )
     return path
 
 

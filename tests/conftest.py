@@ -18,6 +18,7 @@ from comments_app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+FLASK = str(Path(sys.executable).with_name("flask"))
 LISTENING = re.compile(rb"Listening at: http://[\d.]+:(\d+)")
 
 
@@ -51,6 +52,19 @@ def server_env(**settings: str) -> dict[str, str]:
     }
     env.update(settings)
     return env
+
+
+def flask_cli(*args: str, input: str | None = None, **settings: str) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi *args` as a user would, with these settings only."""
+    return subprocess.run(
+        [FLASK, "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=server_env(**settings),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 class Server:

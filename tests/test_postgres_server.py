@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
-from .conftest import ROOT, require_postgres, server_env
+from .conftest import flask_cli, require_postgres
 from .pgcluster import Cluster
 from .test_server import post_many
 
-FLASK = str(Path(sys.executable).with_name("flask"))
 SECRET = "pw-hunter2-secret"
-
-
-def flask_cli(*args: str, **settings: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [FLASK, "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=server_env(**settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_two_dynos_share_one_database(start_server, pg_url, tmp_path):
