@@ -37,7 +37,8 @@ def one_line_errors(command: Callable) -> Callable:
         except ConfigError as error:
             raise SettingsProblem(str(error)) from None
         except StoreError as error:
-            raise click.ClickException(str(error)) from None
+            # The operator runs commands: tell them the path or the database's reason.
+            raise click.ClickException(error.detail) from None
         finally:
             logging.disable(logging.NOTSET)
 
