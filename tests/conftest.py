@@ -70,11 +70,11 @@ def flask_cli(*args: str, input: str | None = None, **settings: str) -> subproce
 class Server:
     """A real gunicorn running wsgi:app with the project's gunicorn.conf.py."""
 
-    def __init__(self, log_path: Path, env: dict[str, str], args: list[str]) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str], args: list[str], prefix: tuple = ()) -> None:
         self.log_path = log_path
         self.log = open(log_path, "wb")  # noqa: SIM115 - open for the server's life, closed in stop()
         self.process = subprocess.Popen(
-            [GUNICORN, "wsgi:app", *args],
+            [*prefix, GUNICORN, "wsgi:app", *args],
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -129,18 +129,37 @@ def start_server(tmp_path: Path):
     """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end."""
     servers: list[Server] = []
 
-    def start(workers: int | None = 4, bind: str | None = "127.0.0.1:0", wait: bool = True, **settings):
+    def start(
+        workers: int | None = 4,
+        bind: str | None = "127.0.0.1:0",
+        wait: bool = True,
+        prefix: tuple = (),
+        **settings,
+    ):
         args = ["--workers", str(workers)] if workers else []
         if bind:
             args += ["--bind", bind]
         log = tmp_path / f"gunicorn-{len(servers)}.log"
-        server = Server(log, server_env(**settings), args)
+        server = Server(log, server_env(**settings), args, prefix)
         servers.append(server)
         return server.wait_ready() if wait else server
 
     yield start
     for server in servers:
         server.stop()
+
+
+def unprivileged() -> tuple[str, ...]:
+    """A command prefix that runs a server bound by file permissions, as any user but root is.
+
+    Tests run as root, who writes anywhere; and Python may live under /root, which
+    another user cannot read. So as root the server keeps its user but loses the
+    power to override permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH); as any
+    other user it needs nothing.
+    """
+    if os.geteuid() != 0:
+        return ()
+    return ("setpriv", "--bounding-set=-dac_override,-dac_read_search", "--")
 
 
 # PostgreSQL: TEST_DATABASE_URL when set (CI sets it); otherwise a private cluster

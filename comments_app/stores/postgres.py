@@ -89,6 +89,15 @@ WHERE table_schema = current_schema() AND table_name = 'comments'
 AND column_name IN ('status', 'edited', 'deleted')
 """
 
+# True when every table and column exists: then first use changes nothing.
+SCHEMA_CURRENT = """
+SELECT to_regclass('comments') IS NOT NULL AND to_regclass('comments_version') IS NOT NULL
+    AND to_regclass('comments_secret') IS NOT NULL
+    AND (SELECT count(*) = 3 FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'comments'
+        AND column_name IN ('status', 'edited', 'deleted'))
+"""
+
 # Whether a write would work, without writing: is the transaction read-only,
 # and may this role write the tables (or create them, before they exist)?
 WRITE_PROBE = """
@@ -399,11 +408,14 @@ class PostgresStore:
         return fresh
 
     def _create_schema(self, conn: psycopg.Connection) -> None:
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            conn.execute(SCHEMA)
-            if conn.execute(UPGRADE_NEEDED).fetchone()[0]:
-                conn.execute(UPGRADE)
+        # A schema that is current is left alone, so that a read-only database
+        # (a standby, a role that may only read) still serves the list.
+        if not conn.execute(SCHEMA_CURRENT).fetchone()[0]:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                conn.execute(SCHEMA)
+                if conn.execute(UPGRADE_NEEDED).fetchone()[0]:
+                    conn.execute(UPGRADE)
         self._schema_ready = True
 
     def _open_pool(self) -> ConnectionPool:
