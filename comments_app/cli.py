@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from .config import ConfigError
 from .errors import error_response
 from .stores import StoreError
-from .stores.base import STATUSES, parse_list
+from .stores.backup import encode_export, read_export, write_atomically
 
 
 class SettingsProblem(click.ClickException):
@@ -93,7 +93,7 @@ def hash_password() -> None:
 def database_store():
     """Return the PostgreSQL store, or stop with a message when DATABASE_URL is not set."""
     store = app_store()
-    if not hasattr(store, "import_comments"):
+    if store.kind != "postgresql":
         raise click.ClickException("DATABASE_URL is not set: there is no database to use")
     return store
 
@@ -107,43 +107,54 @@ def init_db() -> None:
     click.echo(f"comments tables are ready in {store.safe_url}")
 
 
+@click.command("export-json")
+@click.argument("file", required=False, type=click.Path(path_type=Path, allow_dash=True))
+@one_line_errors
+def export_json(file: Path | None) -> None:
+    """Write every comment, moderation state included, to FILE (atomically) or standard output."""
+    records = app_store().export_records()
+    body = encode_export(records)
+    if file is None or str(file) == "-":
+        try:
+            stdout = click.get_binary_stream("stdout")
+            stdout.write(body)
+            stdout.flush()
+        except OSError as error:
+            message = f"cannot write to standard output: {error.strerror or error}"
+            raise click.ClickException(message) from None
+        return
+    try:
+        write_atomically(file, body)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {file}: {error.strerror or error}") from None
+    click.echo(f"exported {len(records)} comments to {file}")
+
+
 @click.command("import-json")
-@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.argument("file", required=False, type=click.Path(path_type=Path, allow_dash=True))
 @one_line_errors
 def import_json(file: Path | None) -> None:
-    """Copy a comments.json (default: COMMENTS_FILE) into the database, keeping ids."""
-    store = database_store()
+    """Restore comments from FILE (default: COMMENTS_FILE) into the store, keeping ids; safe to rerun."""
+    store = app_store()
     path = file or settings()["file"]
+    from_stdin = str(path) == "-"
+    if from_stdin:
+        path = "standard input"
     try:
-        items = parse_list(path.read_bytes())
+        body = click.get_binary_stream("stdin").read() if from_stdin else path.read_bytes()
     except OSError as error:
-        raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
-    except ValueError as error:
-        raise click.ClickException(f"{path} is {error}") from None
-    for index, item in enumerate(items):
-        problem = import_problem(item)
-        if problem:
-            raise click.ClickException(f"{path}: item {index} {problem}; nothing was imported")
+        raise click.ClickException(f"cannot read {path}: {error.strerror or error}") from None
     try:
-        added, present = store.import_comments(items)
-    except (StoreError, ValueError) as error:
-        raise click.ClickException(f"{error}; nothing was imported") from None
+        records = read_export(body)
+    except ValueError as error:
+        raise click.ClickException(f"{path}: {error}; nothing was imported") from None
+    try:
+        added, present = store.import_records(records)
+    except StoreError as error:
+        raise click.ClickException(f"{error.detail}; nothing was imported") from None
     click.echo(f"imported {added} comments from {path} ({present} were already there)")
 
 
-def import_problem(item: dict) -> str | None:
-    if type(item.get("id")) is not int:
-        return "has no integer id"
-    if "deleted" in item:
-        return None
-    if item.get("status", "published") not in STATUSES:
-        return f"has an unknown status {item.get('status')!r}"
-    for field in ("author", "text"):
-        if not isinstance(item.get(field), str):
-            return f"has no {field} string"
-    return None
-
-
 def init_app(app: Flask) -> None:
-    for command in (hash_password, init_db, import_json):
+    for command in (hash_password, init_db, export_json, import_json):
         app.cli.add_command(command)

@@ -27,7 +27,10 @@ def assert_one_line(result, starts: str) -> None:
 
 
 @pytest.mark.parametrize(("settings", "name"), BAD_SETTINGS)
-@pytest.mark.parametrize("command", [["init-db"], ["import-json"], ["import-json", "x.json"]])
+@pytest.mark.parametrize(
+    "command",
+    [["init-db"], ["import-json"], ["import-json", "x.json"], ["export-json"], ["export-json", "x.json"]],
+)
 def test_a_wrong_setting_is_one_line_naming_it(tmp_path, command, settings, name):
     result = flask_cli(*command, **{"COMMENTS_FILE": str(tmp_path / "c.json"), **settings})
     assert_one_line(result, f"Configuration error: {name}: ")
@@ -46,7 +49,7 @@ def test_help_lists_the_commands_despite_a_wrong_setting():
     result = flask_cli("--help", COMMENTS_AUTH_USERS="alice")
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
-    for command in ("hash-password", "init-db", "import-json"):
+    for command in ("hash-password", "init-db", "import-json", "export-json"):
         assert command in result.stdout
 
 
@@ -57,3 +60,63 @@ def test_an_unreachable_database_is_one_line(tmp_path):
     result = flask_cli("init-db", DATABASE_URL=url, COMMENTS_DB_TIMEOUT="1")
     assert_one_line(result, "Error: comments database is unavailable")
     assert "hunter2" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'[{"id": 1, "author": "a", "text": "b"},\n', "not valid JSON (Expecting value at line 2"),
+        (b'{"comments": []}', "not a JSON array"),
+        (b'[{"author": "a", "text": "b"}]', "item 0 has no whole-number id from 1 up"),
+        (b'[{"id": 1, "author": "a", "text": "b"}, {"id": 1, "author": "c", "text": "d"}]', "item 1 repeats"),
+        (b'[{"id": 1, "author": "a", "text": "b", "status": "secret"}]', "unknown status 'secret'"),
+        (b'[{"id": 1, "author": "a", "text": "b", "created": "yesterday"}]', "not an ISO 8601 time"),
+        (b'[{"id": 1, "author": "a"}]', "has no text string"),
+    ],
+)
+def test_a_bad_import_file_is_one_line_and_imports_nothing(tmp_path, content, message):
+    source = tmp_path / "backup.json"
+    source.write_bytes(content)
+    store = tmp_path / "comments.json"
+    result = flask_cli("import-json", str(source), COMMENTS_FILE=str(store))
+    assert_one_line(result, f"Error: {source}: ")
+    assert message in result.stderr
+    assert result.stderr.strip().endswith("nothing was imported")
+    assert not store.exists()
+
+
+def test_not_valid_json_names_the_line(tmp_path):
+    source = tmp_path / "backup.json"
+    source.write_bytes(b'[\n{"id": 1, "author": "a", "text": "b"},\n{"id": 2,\n]\n')
+    result = flask_cli("import-json", str(source), COMMENTS_FILE=str(tmp_path / "c.json"))
+    assert "not valid JSON" in result.stderr and "at line 4" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["missing.json", "."])
+def test_an_import_file_that_cannot_be_read_is_one_line(tmp_path, name):
+    result = flask_cli("import-json", str(tmp_path / name), COMMENTS_FILE=str(tmp_path / "c.json"))
+    assert_one_line(result, f"Error: cannot read {tmp_path / name}: ")
+
+
+def test_an_export_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path):
+    result = flask_cli("export-json", str(tmp_path / "no" / "b.json"), COMMENTS_FILE=str(tmp_path / "c.json"))
+    assert_one_line(result, f"Error: cannot write {tmp_path / 'no' / 'b.json'}: No such file or directory")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreadable_store_is_one_line_naming_the_file(tmp_path):
+    store = tmp_path / "comments.json"
+    store.write_bytes(b"[{")
+    result = flask_cli("export-json", COMMENTS_FILE=str(store))
+    assert_one_line(result, f"Error: comments store {store} cannot be read: not valid JSON")
+
+
+def test_export_replaces_a_file_whole_and_leaves_no_temporary_file(tmp_path):
+    store = tmp_path / "comments.json"
+    store.write_text('[{"id": 1, "author": "a", "text": "b"}]')
+    backup = tmp_path / "backup.json"
+    backup.write_text("an older, longer backup " * 100)
+    result = flask_cli("export-json", str(backup), COMMENTS_FILE=str(store))
+    assert result.returncode == 0, result.stderr
+    assert backup.read_bytes() == b'[\n{"id": 1, "author": "a", "text": "b"}\n]\n'
+    assert not [p.name for p in tmp_path.iterdir() if "backup" in p.name and p.name != "backup.json"]

@@ -77,14 +77,14 @@ def test_import_json_defaults_to_comments_file_and_refuses_bad_items(pg_url, tmp
     path.write_text(json.dumps([{"id": 1, "author": "a", "text": "b"}, {"author": "no id", "text": "x"}]))
     result = flask_cli("import-json", DATABASE_URL=pg_url, COMMENTS_FILE=str(path))
     assert result.returncode != 0
-    assert "item 1 has no integer id; nothing was imported" in result.stderr
+    assert "item 1 has no whole-number id from 1 up; nothing was imported" in result.stderr
     path.write_text(json.dumps([{"id": 1, "author": "a", "text": "b"}]))
     result = flask_cli("import-json", DATABASE_URL=pg_url, COMMENTS_FILE=str(path))
     assert "imported 1 comments" in result.stdout
 
 
-def test_import_json_needs_database_url(tmp_path):
-    result = flask_cli("import-json", COMMENTS_FILE=str(tmp_path / "c.json"))
+def test_init_db_needs_database_url(tmp_path):
+    result = flask_cli("init-db", COMMENTS_FILE=str(tmp_path / "c.json"))
     assert result.returncode != 0
     assert "DATABASE_URL is not set" in result.stderr
 

@@ -81,6 +81,12 @@ class Store(Protocol):
     def secret_key(self) -> bytes:
         """Return the key that signs this instance's tokens, the same in every worker."""
 
+    def export_records(self) -> list[dict]:
+        """Return every record, tombstones included, from one consistent version (see backup.py)."""
+
+    def import_records(self, records: list[dict]) -> tuple[int, int]:
+        """Add the checked records whose ids are new, at once; return (added, already there)."""
+
     kind: str
     """What /healthz calls the store: "file" or "postgresql"."""
 

@@ -242,6 +242,19 @@ class JsonFileStore:
             self._secret = key
         return self._secret
 
+    def export_records(self) -> list[dict]:
+        """Return every record of one version of the file (it is replaced whole, never edited)."""
+        return [json.loads(line) for line in self._current().lines]
+
+    def import_records(self, records: list[dict]) -> tuple[int, int]:
+        """Add the records whose ids the file lacks, in one write as durable as a POST.
+
+        Return (added, already there). Ids are kept, the file stays in id order, and
+        new comments get ids after the highest one.
+        """
+        pending = self._submit(_Pending("import", records=records))
+        return pending.record["added"], pending.record["present"]
+
     def close(self) -> None:
         self._version = None
 
@@ -425,6 +438,15 @@ class JsonFileStore:
                 lines.append(encode_comment(pending.record))
                 changes = True
                 continue
+            if pending.kind == "import":
+                records = pending.details["records"]
+                fresh = [record for record in records if record["id"] not in positions]
+                pending.record = {"added": len(fresh), "present": len(records) - len(fresh)}
+                if fresh:
+                    lines, positions = merged(lines, positions, fresh)
+                    last = max(last, *(record["id"] for record in fresh))
+                    changes = True
+                continue
             comment_id = pending.details["comment_id"]
             position = positions.get(comment_id)
             record = None if position is None else json.loads(lines[position])
@@ -495,6 +517,20 @@ class JsonFileStore:
             for path in (self.tmp_path, self.key_tmp_path):
                 with contextlib.suppress(OSError):  # a folder there: writes will say so
                     path.unlink(missing_ok=True)
+
+
+def merged(lines: list[bytes], positions: dict[int, int], fresh: list[dict]) -> tuple[list, dict]:
+    """Return the lines with the fresh records added, in id order, and their new positions."""
+    id_at = {position: comment_id for comment_id, position in positions.items()}
+    keyed = [(id_at.get(position), line) for position, line in enumerate(lines)]
+    keyed += [(record["id"], encode_comment(record)) for record in fresh]
+    # Stable: a record without an integer id (a hand-edited file) keeps its place
+    # before those that have one.
+    keyed.sort(key=lambda pair: -1 if pair[0] is None else pair[0])
+    return (
+        [line for _, line in keyed],
+        {comment_id: n for n, (comment_id, _) in enumerate(keyed) if comment_id is not None},
+    )
 
 
 # The hint: ten numbers of 20 characters and a space each, then a CRC-32 of 10 digits.

@@ -114,6 +114,7 @@ SCHEMA_LOCK = 0x636F6D6D
 
 CREATED = """to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 EDITED = """to_char(edited AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+DELETED = """to_char(deleted AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 COLUMNS = f"id, author, text, {CREATED}, {EDITED}, status"
 PUBLIC = "status = 'published' AND deleted IS NULL"
 CHANNEL = "comments_changed"
@@ -335,8 +336,15 @@ class PostgresStore:
     def init_schema(self) -> None:
         self._read(self._create_schema)
 
-    def import_comments(self, items: Iterable[dict]) -> tuple[int, int]:
-        """Copy comments keeping their ids; return (added, already there)."""
+    def export_records(self) -> list[dict]:
+        """Return every row as a record, tombstones included, from one statement's snapshot."""
+        query = f"SELECT {COLUMNS}, {DELETED} FROM comments ORDER BY id"
+        rows = self._read(lambda conn: conn.execute(query).fetchall())
+        # A tombstone as base.tombstone makes it: when it was deleted, and its id.
+        return [{"deleted": row[-1], "id": row[0]} if row[-1] else row_to_comment(*row[:-1]) for row in rows]
+
+    def import_records(self, items: Iterable[dict]) -> tuple[int, int]:
+        """Copy records (backup.read_export's) keeping their ids; return (added, already there)."""
         # A file store's export keeps statuses, edit times and tombstones.
         rows = [
             (
