@@ -42,7 +42,10 @@ def test_a_folder_the_server_cannot_write_fails_the_health_check(start_server, t
     comments_file.write_text(json.dumps([{"id": 1, "author": "a", "text": "kept"}]))
     folder.chmod(0o555)
     try:
-        server = start_server(workers=2, prefix=unprivileged(), COMMENTS_FILE=str(comments_file))
+        # With a key of its own the store needs no key file beside it to serve reads.
+        server = start_server(
+            workers=2, prefix=unprivileged(), COMMENTS_FILE=str(comments_file), COMMENTS_SECRET_KEY="k" * 32
+        )
         assert requests.get(server.url + "/api/comments").json()[0]["text"] == "kept"
         refused = post(server.url)
         assert refused.status_code == 503
