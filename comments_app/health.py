@@ -12,7 +12,6 @@ import threading
 
 from flask import Blueprint, current_app, jsonify
 
-from .errors import add_api_headers
 from .stores import Snapshot, StoreError
 
 bp = Blueprint("health", __name__)
@@ -49,7 +48,10 @@ def healthz():
 
 
 def answer(code: int, **body):
-    """Return the health report; a 503 has the one error shape, {"error": …}, and the facts."""
+    """Return the health report; a 503 has the one error shape, {"error": …}, and the facts.
+
+    Like every JSON answer it is marked no-cache by the headers hook (headers.py).
+    """
     response = jsonify(body)
     response.status_code = code
-    return add_api_headers(response)
+    return response
