@@ -6,7 +6,7 @@ import subprocess
 
 import requests
 
-from .conftest import GUNICORN, ROOT, server_env
+from .conftest import GUNICORN, ROOT, free_port, server_env
 
 
 def run_gunicorn(**settings: str) -> subprocess.CompletedProcess:
@@ -69,3 +69,13 @@ def test_dyno_with_postgresql_does_not_warn(start_server, pg_url, tmp_path):
     assert "DYNO is set" not in server.output()
     assert "comments are stored in PostgreSQL at postgresql://postgres:***@127.0.0.1:" in server.output()
     assert "hunter2" not in server.output()
+
+
+def test_bind_listens_on_loopback_only_whatever_port_says(start_server, comments_file):
+    port = free_port()
+    server = start_server(
+        workers=1, bind=f"127.0.0.1:{port}", PORT=str(free_port()), COMMENTS_FILE=str(comments_file)
+    )
+    assert f"Listening at: http://127.0.0.1:{port}" in server.output()
+    assert "0.0.0.0" not in server.output()
+    assert requests.get(server.url + "/healthz").status_code == 200
