@@ -33,13 +33,17 @@ def count(snapshot: Snapshot) -> int:
 def healthz():
     store = current_app.extensions["comments_store"]
     facts: dict = {"store": store.kind, "writable": False}
+    problem = None
     try:
+        # Asked first: what stops writes may stop reads too (the key file the file
+        # store makes under its lock), and it is the more useful reason.
+        problem = store.write_problem()
         snapshot = store.snapshot()
         facts.update(comments=count(snapshot), version=snapshot.etag)
-        problem = store.write_problem()
     except StoreError as error:
         current_app.logger.error("health check failed: %s", error.detail)
-        return answer(503, error=str(error), status="failing", **facts)
+        message = f"the comments store cannot be written: {problem}" if problem else str(error)
+        return answer(503, error=message, status="failing", **facts)
     if problem is not None:
         current_app.logger.error("health check failed: %r cannot be written: %s", store, problem)
         message = f"the comments store cannot be written: {problem}"
