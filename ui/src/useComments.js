@@ -1,0 +1,106 @@
+// The list of comments as the server has it: loaded, then polled with
+// If-None-Match, paused while the tab is hidden, backed off while the server is
+// unreachable, with what the page should say about it.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { fetchComments } from './api.js';
+
+export const POLL_INTERVAL = 2_000;
+export const MAX_BACKOFF = 30_000;
+
+const LOGIN_NEEDED = 'Reading and posting comments here needs a login. Reload the page to sign in.';
+
+function announcement(fresh) {
+  if (fresh.length === 1) return `New comment from ${fresh[0].author}.`;
+  return `${fresh.length} new comments.`;
+}
+
+// Return {comments, loaded, reconnecting, problem, announce, accept, addOwn}:
+// accept(list, etag, ownId) takes a list the server answered to this page (ownId,
+// the comment this page just posted, is not announced as new); addOwn(comment)
+// adds the comment this page just posted when the server answered it alone.
+export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
+  const [comments, setComments] = useState([]);
+  const [loaded, setLoaded] = useState(false);
+  const [reconnecting, setReconnecting] = useState(false);
+  const [problem, setProblem] = useState('');
+  const [announce, setAnnounce] = useState('');
+  const etag = useRef(null);
+  const known = useRef(null);
+  const mine = useRef(new Set());
+
+  const accept = useCallback((list, tag, ownId) => {
+    if (ownId !== undefined && ownId !== null) mine.current.add(ownId);
+    etag.current = tag;
+    if (known.current !== null) {
+      const fresh = list.filter((c) => !known.current.has(c.id) && !mine.current.has(c.id));
+      if (fresh.length > 0) setAnnounce(announcement(fresh));
+    }
+    known.current = new Set(list.map((c) => c.id));
+    setComments(list);
+    setLoaded(true);
+  }, []);
+
+  // The server answered this page's new comment alone: add it; the next poll
+  // brings the rest and the list's ETag.
+  const addOwn = useCallback((comment) => {
+    mine.current.add(comment.id);
+    setComments((list) => (list.some((c) => c.id === comment.id) ? list : [...list, comment]));
+  }, []);
+
+  useEffect(() => {
+    let timer = null;
+    let stopped = false;
+    let delay = pollInterval;
+    let controller = null;
+
+    async function poll() {
+      clearTimeout(timer);
+      timer = null;
+      if (document.hidden || stopped) return;
+      controller = new AbortController();
+      try {
+        const result = await fetchComments(etag.current, { signal: controller.signal });
+        if (!result.notModified) accept(result.comments, result.etag);
+        setReconnecting(false);
+        setProblem('');
+        delay = pollInterval;
+      } catch (error) {
+        if (error.name === 'AbortError') return;
+        if (error.status === 401) {
+          // The login prompt was cancelled: asking every two seconds would nag.
+          setProblem(LOGIN_NEEDED);
+          return;
+        }
+        if (error.status && error.status < 500) {
+          setProblem(error.message);
+        } else {
+          setReconnecting(true);
+        }
+        delay = Math.min(delay * 2, MAX_BACKOFF);
+      }
+      if (!stopped && !document.hidden) timer = setTimeout(poll, delay);
+    }
+
+    function onVisibility() {
+      if (document.hidden) {
+        clearTimeout(timer);
+        timer = null;
+        controller?.abort();
+      } else {
+        delay = pollInterval;
+        poll();
+      }
+    }
+
+    document.addEventListener('visibilitychange', onVisibility);
+    poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      controller?.abort();
+      document.removeEventListener('visibilitychange', onVisibility);
+    };
+  }, [accept, pollInterval]);
+
+  return { comments, loaded, reconnecting, problem, announce, accept, addOwn };
+}
