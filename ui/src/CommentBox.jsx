@@ -1,33 +1,26 @@
-import { useCallback, useState } from 'react';
-import { postComment } from './api.js';
+import { useCallback } from 'react';
 import CommentForm from './CommentForm.jsx';
 import CommentList from './CommentList.jsx';
+import EditableComment from './EditableComment.jsx';
 import { useComments } from './useComments.js';
+import { useMyComments } from './useMyComments.js';
 
 export default function CommentBox({ pollInterval }) {
-  const { comments, loaded, reconnecting, problem, announce, accept, addOwn } = useComments({ pollInterval });
-  const [pending, setPending] = useState([]);
+  const feed = useComments({ pollInterval });
+  const { loaded, reconnecting, problem, announce } = feed;
+  const { shown, canChange, post, edit, remove } = useMyComments(feed);
 
-  const add = useCallback(
-    async (author, text) => {
-      const temporary = { id: `pending-${crypto.randomUUID()}`, author, text, pending: true };
-      setPending((list) => [...list, temporary]);
-      try {
-        const result = await postComment(author, text);
-        if (result.comment) {
-          addOwn(result.comment);
-          return;
-        }
-        const stored = result.comments.filter((c) => c.author === author && c.text === text).at(-1);
-        accept(result.comments, result.etag, stored?.id);
-      } catch (error) {
-        if (error.status === 401) throw new Error('Posting needs a login. Reload the page to sign in.');
-        throw error;
-      } finally {
-        setPending((list) => list.filter((c) => c !== temporary));
-      }
-    },
-    [accept, addOwn],
+  const renderComment = useCallback(
+    (comment, now) => (
+      <EditableComment
+        comment={comment}
+        now={now}
+        canChange={!comment.pending && canChange(comment.id)}
+        onEdit={(fields) => edit(comment.id, fields)}
+        onDelete={() => remove(comment.id)}
+      />
+    ),
+    [canChange, edit, remove],
   );
 
   return (
@@ -43,16 +36,17 @@ export default function CommentBox({ pollInterval }) {
           {problem}
         </p>
       )}
-      {loaded || pending.length > 0 ? (
-        <CommentList comments={[...comments, ...pending]} />
+      {loaded || shown.length > 0 ? (
+        <CommentList comments={shown} renderComment={renderComment} />
       ) : (
         !problem && <p className="empty">Loading comments…</p>
       )}
       <div className="visually-hidden" aria-live="polite">
-        {announce}
+        {/* A new element for each message, so that a repeated one is read again. */}
+        <span key={announce.count}>{announce.message}</span>
       </div>
       <h2 className="visually-hidden">Add a comment</h2>
-      <CommentForm onSubmit={add} />
+      <CommentForm onSubmit={post} />
     </main>
   );
 }

@@ -14,38 +14,52 @@ function announcement(fresh) {
   return `${fresh.length} new comments.`;
 }
 
-// Return {comments, loaded, reconnecting, problem, announce, accept, addOwn}:
+// Return {comments, loaded, reconnecting, problem, announce, accept, addOwn, change, say}:
 // accept(list, etag, ownId) takes a list the server answered to this page (ownId,
 // the comment this page just posted, is not announced as new); addOwn(comment)
-// adds the comment this page just posted when the server answered it alone.
+// adds the comment this page just posted, when the server answered it alone
+// (the next poll brings the others' and the list's ETag); change(update)
+// applies a change this page made on the server to the list at once, and asks
+// the server for its list now; say(message) puts message in the live region
+// (announce: {message, count}, count telling a repeated message from the last).
 export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
   const [comments, setComments] = useState([]);
   const [loaded, setLoaded] = useState(false);
   const [reconnecting, setReconnecting] = useState(false);
   const [problem, setProblem] = useState('');
-  const [announce, setAnnounce] = useState('');
+  const [announce, setAnnounce] = useState({ message: '', count: 0 });
   const etag = useRef(null);
   const known = useRef(null);
   const mine = useRef(new Set());
+  const pollNow = useRef(() => {});
+
+  const say = useCallback((message) => setAnnounce(({ count }) => ({ message, count: count + 1 })), []);
 
   const accept = useCallback((list, tag, ownId) => {
     if (ownId !== undefined && ownId !== null) mine.current.add(ownId);
     etag.current = tag;
     if (known.current !== null) {
       const fresh = list.filter((c) => !known.current.has(c.id) && !mine.current.has(c.id));
-      if (fresh.length > 0) setAnnounce(announcement(fresh));
+      if (fresh.length > 0) say(announcement(fresh));
     }
     known.current = new Set(list.map((c) => c.id));
     setComments(list);
     setLoaded(true);
+  }, [say]);
+
+  const change = useCallback((update) => {
+    setComments(update);
+    // A poll under way may carry the list from before the change: ask again.
+    pollNow.current();
   }, []);
 
-  // The server answered this page's new comment alone: add it; the next poll
-  // brings the rest and the list's ETag.
-  const addOwn = useCallback((comment) => {
-    mine.current.add(comment.id);
-    setComments((list) => (list.some((c) => c.id === comment.id) ? list : [...list, comment]));
-  }, []);
+  const addOwn = useCallback(
+    (comment) => {
+      mine.current.add(comment.id);
+      change((list) => (list.some((c) => c.id === comment.id) ? list : [...list, comment]));
+    },
+    [change],
+  );
 
   useEffect(() => {
     let timer = null;
@@ -57,6 +71,7 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
       clearTimeout(timer);
       timer = null;
       if (document.hidden || stopped) return;
+      controller?.abort();
       controller = new AbortController();
       try {
         const result = await fetchComments(etag.current, { signal: controller.signal });
@@ -92,15 +107,17 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
       }
     }
 
+    pollNow.current = poll;
     document.addEventListener('visibilitychange', onVisibility);
     poll();
     return () => {
       stopped = true;
+      pollNow.current = () => {};
       clearTimeout(timer);
       controller?.abort();
       document.removeEventListener('visibilitychange', onVisibility);
     };
   }, [accept, pollInterval]);
 
-  return { comments, loaded, reconnecting, problem, announce, accept, addOwn };
+  return { comments, loaded, reconnecting, problem, announce, accept, addOwn, change, say };
 }
