@@ -244,9 +244,10 @@ def test_relative_comments_file_is_resolved_from_the_project_not_the_cwd(tmp_pat
     )
 
 
-def test_page_note_when_the_page_is_not_built(tmp_path, comments_file):
+@pytest.mark.parametrize("path", ["/", "/moderate"])
+def test_page_note_when_the_page_is_not_built(tmp_path, comments_file, path):
     app = create_app({"COMMENTS_FILE": str(comments_file), "PUBLIC_FOLDER": str(tmp_path / "public")})
-    response = app.test_client().get("/")
+    response = app.test_client().get(path)
     assert response.status_code == 200
     assert b"make ui" in response.data
     assert app.test_client().get("/api/comments").status_code == 200
@@ -256,10 +257,14 @@ def test_public_files_are_served(tmp_path, comments_file):
     public = tmp_path / "public"
     (public / "assets").mkdir(parents=True)
     (public / "index.html").write_text("<!doctype html><title>box</title>")
+    (public / "moderate.html").write_text("<!doctype html><title>moderation</title>")
     (public / "assets" / "app-1234.js").write_text("console.log(1)")
     app = create_app({"COMMENTS_FILE": str(comments_file), "PUBLIC_FOLDER": str(public)})
     client = app.test_client()
     assert b"<title>box</title>" in client.get("/").data
+    moderate = client.get("/moderate")
+    assert b"<title>moderation</title>" in moderate.data
+    assert moderate.headers["Content-Type"].startswith("text/html")
     asset = client.get("/assets/app-1234.js")
     assert asset.status_code == 200
     assert (
