@@ -42,7 +42,11 @@ export default function Comment({ comment, now, badge, body, footer, ref }) {
             (edited)
           </span>
         )}
-        {badge && <span className="badge">{badge}</span>}
+        {badge && (
+          <span className="badge" data-status={comment.status}>
+            {badge}
+          </span>
+        )}
       </header>
       {body ?? (
         // Sanitized by renderMarkdown (DOMPurify): no script, handler or javascript: URL.

@@ -59,6 +59,12 @@ function fakeApi({ moderation = 'off' } = {}) {
       return reply({ error: 'text: no control characters', fields: { text: 'no control characters' } }, 400);
     }
     Object.assign(comment, fields, { edited: new Date().toISOString() });
+    if (api.moderation === 'pre') {
+      // An author's edit goes back to the queue.
+      api.comments = api.comments.filter((c) => c.id !== id);
+      if (!api.hidden.includes(comment)) api.hidden.push(comment);
+      return reply({ ...comment, status: 'pending' }, 200);
+    }
     api.comments = api.comments.map((c) => (c.id === id ? { ...comment } : c));
     return reply(comment, 200);
   };
@@ -232,5 +238,19 @@ describe('a comment held for a moderator', () => {
     await user.click(within(held).getByRole('button', { name: 'Delete' }));
     await waitFor(() => expect(screen.queryByText('Held again')).toBeNull());
     expect(api.hidden).toEqual([]);
+  });
+
+  it('goes back to waiting when its author edits it after publication, and stays in sight', async () => {
+    api.moderation = 'off';
+    const user = userEvent.setup();
+    const mine = await postMine(user);
+    api.moderation = 'pre';
+    await user.click(within(mine).getByRole('button', { name: 'Edit' }));
+    await user.type(within(mine).getByLabelText('Your comment'), ', changed{Control>}{Enter}{/Control}');
+    const changed = (await screen.findByText('Mine, changed', { selector: '.comment-text p' })).closest('article');
+    expect(within(changed).getByText('Awaiting approval')).toBeInTheDocument();
+    expect(live()).toHaveTextContent('once a moderator approves it');
+    expect(screen.getAllByRole('heading', { name: 'Cy' })).toHaveLength(1);
+    expect(JSON.parse(localStorage.getItem('comments.mine'))[101].comment.text).toBe('Mine, changed');
   });
 });
