@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -216,3 +217,31 @@ def pg_url(database_url: str):
     yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# Chromium for the page tests: Debian's, driven by Playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the session (tests/test_page*.py open their own contexts)."""
+    require(
+        Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
+        "browser tests need Chromium: apt-get install chromium",
+    )
+    require((ROOT / "public" / "index.html").is_file(), "browser tests need the built page: make ui")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
