@@ -43,5 +43,7 @@ export default defineConfig({
     environment: 'jsdom',
     setupFiles: ['./src/test-setup.js'],
     restoreMocks: true,
+    // Generous ceilings, not expectations: the machine may be busy with other work.
+    testTimeout: 30_000,
   },
 });

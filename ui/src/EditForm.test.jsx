@@ -83,10 +83,11 @@ describe('EditForm', () => {
   it('disables Save while saving, so one click saves once', async () => {
     let finish;
     const onSave = vi.fn(() => new Promise((resolve) => (finish = resolve)));
-    const { user, save } = setup({ onSave });
+    const { user, save, text } = setup({ onSave });
     await user.keyboard('!');
     await user.click(save);
     expect(save).toBeDisabled();
+    await user.click(text);
     await user.keyboard('{Control>}{Enter}{/Control}');
     expect(onSave).toHaveBeenCalledTimes(1);
     finish();
