@@ -38,6 +38,13 @@ function fakeApi({ moderation = 'off' } = {}) {
         return reply({ ...comment, status: 'pending' }, 202, { 'Comment-Token': token });
       }
       api.comments = [...api.comments, comment];
+      if (api.minimal && sent.get('Prefer') === 'return=minimal') {
+        return reply(comment, 201, {
+          Location: `/api/comments/${comment.id}`,
+          'Preference-Applied': 'return=minimal',
+          'Comment-Token': token,
+        });
+      }
       return reply(api.comments, 201, {
         ETag: `"v${api.version}"`,
         Location: `/api/comments/${comment.id}`,
@@ -114,6 +121,17 @@ describe('the comments posted from this page', () => {
     const mine = await postMine(user);
     expect(within(article('First')).queryByRole('button')).toBeNull();
     expect(within(mine).getByRole('button', { name: 'Delete' })).toBeInTheDocument();
+    expect(JSON.parse(localStorage.getItem('comments.mine'))).toHaveProperty('101.token', 'token-101');
+  });
+
+  it('takes the comment alone when the server answers so (Prefer: return=minimal)', async () => {
+    api.minimal = true;
+    const user = userEvent.setup();
+    const mine = await postMine(user);
+    expect(within(mine).getByRole('button', { name: 'Delete' })).toBeInTheDocument();
+    expect(screen.getAllByText('Mine', { selector: '.comment-text p' })).toHaveLength(1);
+    expect(screen.getByText('First')).toBeInTheDocument();
+    expect(live()).not.toHaveTextContent('New comment');
     expect(JSON.parse(localStorage.getItem('comments.mine'))).toHaveProperty('101.token', 'token-101');
   });
 
