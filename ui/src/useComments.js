@@ -31,7 +31,9 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
   const etag = useRef(null);
   const known = useRef(null);
   const mine = useRef(new Set());
-  const pollNow = useRef(() => {});
+  // pollAfter(delay): drop a poll under way (it may carry the list from before
+  // this page's change) and poll after delay milliseconds.
+  const pollAfter = useRef(() => {});
 
   const say = useCallback((message) => setAnnounce(({ count }) => ({ message, count: count + 1 })), []);
 
@@ -49,16 +51,17 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
 
   const change = useCallback((update) => {
     setComments(update);
-    // A poll under way may carry the list from before the change: ask again.
-    pollNow.current();
+    pollAfter.current(0);
   }, []);
 
   const addOwn = useCallback(
     (comment) => {
       mine.current.add(comment.id);
-      change((list) => (list.some((c) => c.id === comment.id) ? list : [...list, comment]));
+      setComments((list) => (list.some((c) => c.id === comment.id) ? list : [...list, comment]));
+      // The next poll, at the usual time, brings the others' comments and the list's ETag.
+      pollAfter.current(pollInterval);
     },
-    [change],
+    [pollInterval],
   );
 
   useEffect(() => {
@@ -107,12 +110,17 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
       }
     }
 
-    pollNow.current = poll;
+    pollAfter.current = (after) => {
+      if (stopped) return;
+      controller?.abort();
+      clearTimeout(timer);
+      timer = setTimeout(poll, after);
+    };
     document.addEventListener('visibilitychange', onVisibility);
     poll();
     return () => {
       stopped = true;
-      pollNow.current = () => {};
+      pollAfter.current = () => {};
       clearTimeout(timer);
       controller?.abort();
       document.removeEventListener('visibilitychange', onVisibility);
