@@ -2,6 +2,11 @@ import { useMemo } from 'react';
 import { renderMarkdown } from './markdown.js';
 import { exactTime, timeAgo } from './time.js';
 
+// The id of a comment's author heading: its buttons name it as their context.
+export function authorId(comment) {
+  return `comment-${comment.id}-author`;
+}
+
 function validDate(value) {
   const date = value ? new Date(value) : null;
   return date && !Number.isNaN(date.getTime()) ? date : null;
@@ -25,7 +30,7 @@ export default function Comment({ comment, now, badge, body, footer, ref }) {
       <header>
         {/* <bdi> and dir="auto": a name or text in any direction, or holding stray bidi
             controls, is laid out on its own and cannot reorder what is around it. */}
-        <h3 className="comment-author">
+        <h3 className="comment-author" id={comment.pending ? undefined : authorId(comment)}>
           <bdi>{comment.author}</bdi>
         </h3>
         {comment.pending ? (

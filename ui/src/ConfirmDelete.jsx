@@ -3,8 +3,9 @@ import { useEffect, useRef, useState } from 'react';
 // A Delete button that asks first, in place: "Delete this comment?" with
 // Delete and Keep. onConfirm() returns a promise that never rejects (the caller
 // shows its own failures); while it runs the buttons are disabled. Escape or
-// Keep puts the Delete button back, focused.
-export default function ConfirmDelete({ onConfirm, question = 'Delete this comment?' }) {
+// Keep puts the Delete button back, focused. describedBy: the id of what the
+// button is about (the comment's author), read with its name.
+export default function ConfirmDelete({ onConfirm, question = 'Delete this comment?', describedBy }) {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const deleteButton = useRef(null);
@@ -29,7 +30,13 @@ export default function ConfirmDelete({ onConfirm, question = 'Delete this comme
 
   if (!asking) {
     return (
-      <button type="button" className="secondary" ref={deleteButton} onClick={() => setAsking(true)}>
+      <button
+        type="button"
+        className="secondary"
+        ref={deleteButton}
+        aria-describedby={describedBy}
+        onClick={() => setAsking(true)}
+      >
         Delete
       </button>
     );

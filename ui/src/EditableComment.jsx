@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import Comment from './Comment.jsx';
+import Comment, { authorId } from './Comment.jsx';
 import ConfirmDelete from './ConfirmDelete.jsx';
 import EditForm from './EditForm.jsx';
 
@@ -70,10 +70,16 @@ export default function EditableComment({ comment, now, canChange, onEdit, onDel
       )}
       {canChange && !editing && (
         <div className="comment-actions">
-          <button type="button" className="secondary" ref={editButton} onClick={() => setEditing(true)}>
+          <button
+            type="button"
+            className="secondary"
+            ref={editButton}
+            aria-describedby={authorId(comment)}
+            onClick={() => setEditing(true)}
+          >
             Edit
           </button>
-          <ConfirmDelete onConfirm={remove} />
+          <ConfirmDelete onConfirm={remove} describedBy={authorId(comment)} />
         </div>
       )}
     </>

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import Comment from './Comment.jsx';
+import Comment, { authorId } from './Comment.jsx';
 import ConfirmDelete from './ConfirmDelete.jsx';
 import { focusAfterRemoving } from './EditableComment.jsx';
 
@@ -39,16 +39,27 @@ export default function ModerationItem({ comment, now, shows, onPublish, onHide,
       )}
       <div className="comment-actions">
         {comment.status !== 'published' && (
-          <button type="button" disabled={busy} onClick={() => act(onPublish, 'published', 'Published')}>
+          <button
+            type="button"
+            disabled={busy}
+            aria-describedby={authorId(comment)}
+            onClick={() => act(onPublish, 'published', 'Published')}
+          >
             Publish
           </button>
         )}
         {comment.status !== 'hidden' && (
-          <button type="button" className="secondary" disabled={busy} onClick={() => act(onHide, 'hidden', 'Hid')}>
+          <button
+            type="button"
+            className="secondary"
+            disabled={busy}
+            aria-describedby={authorId(comment)}
+            onClick={() => act(onHide, 'hidden', 'Hid')}
+          >
             Hide
           </button>
         )}
-        <ConfirmDelete onConfirm={() => act(onDelete, null, 'Deleted')} />
+        <ConfirmDelete onConfirm={() => act(onDelete, null, 'Deleted')} describedBy={authorId(comment)} />
       </div>
     </>
   );

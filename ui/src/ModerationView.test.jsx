@@ -77,6 +77,9 @@ describe('ModerationView', () => {
     expect(buttons('Ann')).toEqual(['Hide', 'Delete']);
     expect(buttons('Cy')).toEqual(['Publish', 'Hide', 'Delete']);
     expect(buttons('Di')).toEqual(['Publish', 'Delete']);
+    for (const button of within(article('Cy')).getAllByRole('button')) {
+      expect(button).toHaveAccessibleDescription('Cy');
+    }
     expect(api.requests[0]).toMatchObject({ method: 'GET', url: '/api/moderation/comments' });
   });
 

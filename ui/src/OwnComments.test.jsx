@@ -121,6 +121,9 @@ describe('the comments posted from this page', () => {
     const mine = await postMine(user);
     expect(within(article('First')).queryByRole('button')).toBeNull();
     expect(within(mine).getByRole('button', { name: 'Delete' })).toBeInTheDocument();
+    // Read out with the author they are about, among several comments' buttons.
+    expect(within(mine).getByRole('button', { name: 'Edit' })).toHaveAccessibleDescription('Cy');
+    expect(within(mine).getByRole('button', { name: 'Delete' })).toHaveAccessibleDescription('Cy');
     expect(JSON.parse(localStorage.getItem('comments.mine'))).toHaveProperty('101.token', 'token-101');
   });
 
