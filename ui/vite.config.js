@@ -27,6 +27,8 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../public', import.meta.url)),
     emptyOutDir: true,
     rollupOptions: {
+      // The code both pages use (React, the Markdown renderer) is one chunk they share.
+      output: { chunkFileNames: 'assets/shared-[hash].js' },
       input: {
         index: fileURLToPath(new URL('index.html', import.meta.url)),
         moderate: fileURLToPath(new URL('moderate.html', import.meta.url)),
