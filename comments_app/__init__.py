@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, cli, comments, config, errors, health, origins, pages
+from . import auth, cli, comments, config, errors, health, origins, pages, ratelimit, throttle
 from .store import JsonFileStore, Store
 
 
@@ -25,6 +25,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.extensions["comments_store"] = open_store(settings)
 
     errors.init_app(app)
+    ratelimit.init_app(app, settings)
+    throttle.init_app(app, settings)
     origins.init_app(app, settings)
     auth.init_app(app, settings)
     app.register_blueprint(comments.bp)

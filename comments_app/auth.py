@@ -15,6 +15,7 @@ from flask_httpauth import HTTPBasicAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import error_response
+from .throttle import get_throttle
 
 REALM = "Comments"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -34,28 +35,39 @@ def _dummy_hash() -> str:
     return generate_password_hash(os.urandom(16).hex())
 
 
+def _cache_key(pw_hash: str, password: str) -> tuple[str, bytes]:
+    return (pw_hash, hmac.digest(_CACHE_KEY, password.encode("utf-8", "surrogatepass"), "sha256"))
+
+
 def password_matches(pw_hash: str, password: str) -> bool:
-    """Check a password against a werkzeug hash, cheaply when it passed before."""
-    key = (pw_hash, hmac.digest(_CACHE_KEY, password.encode("utf-8", "surrogatepass"), "sha256"))
-    if key in _verified:
-        return True
+    """Check a password against a werkzeug hash, and remember it when it passes."""
     if not check_password_hash(pw_hash, password):
         return False
     if len(_verified) >= _CACHE_SIZE:
         _verified.clear()
-    _verified.add(key)
+    _verified.add(_cache_key(pw_hash, password))
     return True
 
 
 @basic_auth.verify_password
 def verify_password(username: str, password: str) -> str | None:
+    if request.authorization is None:
+        return None
     users: dict[str, str] = current_app.extensions["comments_auth_users"]
     pw_hash = users.get(username)
+    if pw_hash is not None and _cache_key(pw_hash, password) in _verified:
+        return username
+    # Counted before hashing: a client past the limit is refused here, at no hash's cost.
+    throttle = get_throttle()
+    throttle.reserve()
     if pw_hash is None:
         # Spend the same time as for a known user, so names cannot be probed.
         check_password_hash(_dummy_hash(), password)
         return None
-    return username if password_matches(pw_hash, password) else None
+    if not password_matches(pw_hash, password):
+        return None
+    throttle.release()
+    return username
 
 
 @basic_auth.error_handler

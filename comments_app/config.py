@@ -14,6 +14,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 AUTH_SCOPES = ("all", "write")
 
+# Posts per client: a person replying to a few comments in a row stays under 5 a
+# minute; a script does not. Counted per address, so people behind one shared
+# address (an office, a mobile carrier's NAT) share it: 50 an hour leaves room.
+DEFAULT_RATE_LIMIT = "5/minute;50/hour"
+# Failed Basic logins per client before it is refused without checking a password.
+DEFAULT_LOGIN_LIMIT = "5/minute;20/hour"
+
 
 class ConfigError(Exception):
     """A setting has a value the app cannot start with."""
@@ -33,6 +40,11 @@ def defaults() -> dict:
         "DATABASE_URL": "",
         "COMMENTS_DB_TIMEOUT": "3",
         "MAX_CONTENT_LENGTH": 64 * 1024,
+        "COMMENTS_RATE_LIMIT": DEFAULT_RATE_LIMIT,
+        "COMMENTS_LOGIN_LIMIT": DEFAULT_LOGIN_LIMIT,
+        "COMMENTS_LIMITS_FILE": "",
+        "REDIS_URL": "",
+        "COMMENTS_MAX_LINKS": "3",
     }
 
 
@@ -46,13 +58,19 @@ def validate(config: Mapping) -> dict:
     database_url = str(config["DATABASE_URL"]).strip()
     if database_url:
         check_database_url(database_url)
+    comments_file = parse_file(config["COMMENTS_FILE"])
     return {
-        "file": parse_file(config["COMMENTS_FILE"]),
+        "file": comments_file,
         "auth_users": parse_auth_users(config["COMMENTS_AUTH_USERS"]),
         "auth_scope": parse_choice("COMMENTS_AUTH_SCOPE", config["COMMENTS_AUTH_SCOPE"], AUTH_SCOPES),
         "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),
         "database_url": database_url,
         "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
+        "rate_limit": parse_limits("COMMENTS_RATE_LIMIT", config["COMMENTS_RATE_LIMIT"]),
+        "login_limit": parse_limits("COMMENTS_LOGIN_LIMIT", config["COMMENTS_LOGIN_LIMIT"]),
+        "limits_file": parse_limits_file(config["COMMENTS_LIMITS_FILE"], comments_file),
+        "redis_url": parse_redis_url(config["REDIS_URL"]),
+        "max_links": parse_count("COMMENTS_MAX_LINKS", config["COMMENTS_MAX_LINKS"], 1000),
     }
 
 
@@ -139,6 +157,13 @@ def parse_number(name: str, value: str | float, low: float, high: float) -> floa
     return number
 
 
+def parse_count(name: str, value: str | int, high: int) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) > high:
+        raise ConfigError(name, f"must be a whole number from 0 to {high}, not {value!r}")
+    return int(text)
+
+
 def parse_origins(value: str) -> tuple[str, ...]:
     """Parse the comma-separated CORS origins; "*" alone allows reading from anywhere."""
     origins = tuple(filter(None, (part.strip().rstrip("/") for part in str(value).split(","))))
@@ -169,3 +194,43 @@ def check_database_url(url: str) -> None:
         )
     if not parts.path.strip("/") and not parts.hostname:
         raise ConfigError("DATABASE_URL", "names no host and no database")
+
+
+def parse_limits(name: str, value: str) -> str:
+    """Check limits in Flask-Limiter's notation ("5/minute;50/hour"); "" for "off"."""
+    text = str(value).strip()
+    if text.lower() == "off":
+        return ""
+    # Imported here so that reading settings does not load the limiter's dependencies.
+    from limits import parse_many
+
+    try:
+        parsed = parse_many(text) if text else []
+    except ValueError:
+        parsed = []
+    if not parsed:
+        raise ConfigError(
+            name, f"must be limits like 5/minute;50/hour (or off to turn them off), not {value!r}"
+        )
+    return text
+
+
+def parse_limits_file(value: str | os.PathLike, comments_file: Path) -> Path:
+    """Where the instance's counts live: COMMENTS_LIMITS_FILE, or beside the comments file."""
+    text = str(value).strip()
+    if not text:
+        return comments_file.with_name(comments_file.stem + ".limits.sqlite3")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = PROJECT_ROOT / path
+    if path.is_dir():
+        raise ConfigError("COMMENTS_LIMITS_FILE", f"{path} is a folder, not a file")
+    return path
+
+
+def parse_redis_url(value: str) -> str:
+    url = str(value).strip()
+    if url and urlsplit(url).scheme not in ("redis", "rediss"):
+        scheme = urlsplit(url).scheme or "no scheme"
+        raise ConfigError("REDIS_URL", f"must start with redis:// or rediss://, not {scheme}")
+    return url

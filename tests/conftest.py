@@ -26,9 +26,14 @@ def comments_file(tmp_path: Path) -> Path:
     return tmp_path / "comments.json"
 
 
+# The tests that are not about abuse limits post more comments than a person would:
+# they turn the rate limit off, explicitly, here. Tests of the limits set their own.
+NO_RATE_LIMIT = {"COMMENTS_RATE_LIMIT": "off"}
+
+
 @pytest.fixture
 def app(comments_file: Path):
-    return create_app({"COMMENTS_FILE": str(comments_file)})
+    return create_app({"COMMENTS_FILE": str(comments_file), **NO_RATE_LIMIT})
 
 
 @pytest.fixture
@@ -50,7 +55,8 @@ def server_env(**settings: str) -> dict[str, str]:
         if not key.startswith("COMMENTS_") and key not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")
     }
     env.update(settings)
-    return env
+    # A setting given as None is left unset, so that its default applies.
+    return {key: value for key, value in env.items() if value is not None}
 
 
 class Server:
@@ -111,10 +117,14 @@ class Server:
 
 @pytest.fixture
 def start_server(tmp_path: Path):
-    """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end."""
+    """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end.
+
+    The rate limit is off unless the test sets COMMENTS_RATE_LIMIT (None: the default).
+    """
     servers: list[Server] = []
 
     def start(workers: int | None = 4, bind: str | None = "127.0.0.1:0", wait: bool = True, **settings):
+        settings = {**NO_RATE_LIMIT, **settings}
         args = ["--workers", str(workers)] if workers else []
         if bind:
             args += ["--bind", bind]
