@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, cli, comments, config, errors, health, origins, pages
+from . import auth, cli, comments, config, errors, health, origins, pages, proxies
 from .store import JsonFileStore, Store
 
 
@@ -24,6 +24,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.extensions["comments_settings"] = settings
     app.extensions["comments_store"] = open_store(settings)
 
+    proxies.init_app(app, settings)
     errors.init_app(app)
     origins.init_app(app, settings)
     auth.init_app(app, settings)

@@ -23,7 +23,7 @@ class ConfigError(Exception):
         self.name = name
 
 
-def defaults() -> dict:
+def defaults(environ: Mapping[str, str] = os.environ) -> dict:
     """Return the settings used when the environment says nothing."""
     return {
         "COMMENTS_FILE": str(PROJECT_ROOT / "comments.json"),
@@ -32,13 +32,15 @@ def defaults() -> dict:
         "COMMENTS_CORS_ORIGINS": "",
         "DATABASE_URL": "",
         "COMMENTS_DB_TIMEOUT": "3",
+        # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
+        "COMMENTS_TRUSTED_PROXIES": "1" if environ.get("DYNO") else "0",
         "MAX_CONTENT_LENGTH": 64 * 1024,
     }
 
 
 def from_env(environ: Mapping[str, str]) -> dict:
     """Return the settings that the environment sets."""
-    return {name: environ[name] for name in defaults() if name in environ}
+    return {name: environ[name] for name in defaults(environ) if name in environ}
 
 
 def validate(config: Mapping) -> dict:
@@ -53,12 +55,13 @@ def validate(config: Mapping) -> dict:
         "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),
         "database_url": database_url,
         "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
+        "trusted_proxies": parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
     }
 
 
 def load(environ: Mapping[str, str] = os.environ) -> dict:
     """Validate the settings a process started with; used by gunicorn before it forks."""
-    return validate({**defaults(), **from_env(environ)})
+    return validate({**defaults(environ), **from_env(environ)})
 
 
 def parse_file(value: str | os.PathLike) -> Path:
@@ -137,6 +140,14 @@ def parse_number(name: str, value: str | float, low: float, high: float) -> floa
     if not low <= number <= high:
         raise ConfigError(name, f"must be between {low:g} and {high:g}, not {value!r}")
     return number
+
+
+def parse_count(name: str, value: str | int, high: int) -> int:
+    """Parse a whole number from 0 to high."""
+    text = str(value).strip()
+    if not text.isdecimal() or not text.isascii() or int(text) > high:
+        raise ConfigError(name, f"must be a whole number from 0 to {high}, not {value!r}")
+    return int(text)
 
 
 def parse_origins(value: str) -> tuple[str, ...]:
