@@ -20,6 +20,10 @@ workers = _positive_int("WEB_CONCURRENCY", "2", 64)
 # concurrent POSTs in one process share a single fsync (the store's group commit).
 worker_class = "gthread"
 threads = _positive_int("GUNICORN_THREADS", "4", 64)
+# Forwarded headers are trusted in one place, the app's ProxyFix (COMMENTS_TRUSTED_PROXIES);
+# gunicorn's own check would believe X-Forwarded-Proto from any local process.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
 accesslog = "-"
 errorlog = "-"
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, cli, comments, config, errors, health, origins, pages, ratelimit, throttle
+from . import auth, cli, comments, config, errors, health, origins, pages, proxies, ratelimit, throttle
 from .store import JsonFileStore, Store
 
 
@@ -24,6 +24,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.extensions["comments_settings"] = settings
     app.extensions["comments_store"] = open_store(settings)
 
+    proxies.init_app(app, settings)
     errors.init_app(app)
     ratelimit.init_app(app, settings)
     throttle.init_app(app, settings)

@@ -30,7 +30,7 @@ class ConfigError(Exception):
         self.name = name
 
 
-def defaults() -> dict:
+def defaults(environ: Mapping[str, str] = os.environ) -> dict:
     """Return the settings used when the environment says nothing."""
     return {
         "COMMENTS_FILE": str(PROJECT_ROOT / "comments.json"),
@@ -39,6 +39,8 @@ def defaults() -> dict:
         "COMMENTS_CORS_ORIGINS": "",
         "DATABASE_URL": "",
         "COMMENTS_DB_TIMEOUT": "3",
+        # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
+        "COMMENTS_TRUSTED_PROXIES": "1" if environ.get("DYNO") else "0",
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "COMMENTS_RATE_LIMIT": DEFAULT_RATE_LIMIT,
         "COMMENTS_LOGIN_LIMIT": DEFAULT_LOGIN_LIMIT,
@@ -50,7 +52,7 @@ def defaults() -> dict:
 
 def from_env(environ: Mapping[str, str]) -> dict:
     """Return the settings that the environment sets."""
-    return {name: environ[name] for name in defaults() if name in environ}
+    return {name: environ[name] for name in defaults(environ) if name in environ}
 
 
 def validate(config: Mapping) -> dict:
@@ -66,6 +68,7 @@ def validate(config: Mapping) -> dict:
         "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),
         "database_url": database_url,
         "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
+        "trusted_proxies": parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
         "rate_limit": parse_limits("COMMENTS_RATE_LIMIT", config["COMMENTS_RATE_LIMIT"]),
         "login_limit": parse_limits("COMMENTS_LOGIN_LIMIT", config["COMMENTS_LOGIN_LIMIT"]),
         "limits_file": parse_limits_file(config["COMMENTS_LIMITS_FILE"], comments_file),
@@ -76,7 +79,7 @@ def validate(config: Mapping) -> dict:
 
 def load(environ: Mapping[str, str] = os.environ) -> dict:
     """Validate the settings a process started with; used by gunicorn before it forks."""
-    return validate({**defaults(), **from_env(environ)})
+    return validate({**defaults(environ), **from_env(environ)})
 
 
 def parse_file(value: str | os.PathLike) -> Path:
@@ -158,8 +161,9 @@ def parse_number(name: str, value: str | float, low: float, high: float) -> floa
 
 
 def parse_count(name: str, value: str | int, high: int) -> int:
+    """Parse a whole number from 0 to high."""
     text = str(value).strip()
-    if not text.isdigit() or int(text) > high:
+    if not text.isdecimal() or not text.isascii() or int(text) > high:
         raise ConfigError(name, f"must be a whole number from 0 to {high}, not {value!r}")
     return int(text)
 

@@ -52,7 +52,7 @@ def server_env(**settings: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("COMMENTS_") and key not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")
+        if not key.startswith("COMMENTS_") and key not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY", "DYNO")
     }
     env.update(settings)
     # A setting given as None is left unset, so that its default applies.

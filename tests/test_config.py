@@ -31,6 +31,11 @@ HASH = generate_password_hash("pw")
         ({"COMMENTS_FILE": "  "}, "COMMENTS_FILE", "must name a file"),
         ({"DATABASE_URL": "mysql://u:hunter2@db/x"}, "DATABASE_URL", "postgres://"),
         ({"COMMENTS_DB_TIMEOUT": "soon"}, "COMMENTS_DB_TIMEOUT", "a number"),
+        ({"COMMENTS_TRUSTED_PROXIES": "-1"}, "COMMENTS_TRUSTED_PROXIES", "whole number"),
+        ({"COMMENTS_TRUSTED_PROXIES": "1.5"}, "COMMENTS_TRUSTED_PROXIES", "whole number"),
+        ({"COMMENTS_TRUSTED_PROXIES": "yes"}, "COMMENTS_TRUSTED_PROXIES", "whole number"),
+        ({"COMMENTS_TRUSTED_PROXIES": "\u0661"}, "COMMENTS_TRUSTED_PROXIES", "whole number"),
+        ({"COMMENTS_TRUSTED_PROXIES": "11"}, "COMMENTS_TRUSTED_PROXIES", "from 0 to 10"),
     ],
 )
 def test_bad_setting_names_itself(tmp_path, settings, name, words):

@@ -184,6 +184,7 @@ def test_web_concurrency_sets_the_workers(start_server, comments_file):
         ({"COMMENTS_AUTH_USERS": "alice:sha1$x$y"}, "COMMENTS_AUTH_USERS"),
         ({"COMMENTS_AUTH_SCOPE": "everything"}, "COMMENTS_AUTH_SCOPE"),
         ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL"),
+        ({"COMMENTS_TRUSTED_PROXIES": "yes"}, "COMMENTS_TRUSTED_PROXIES"),
         ({"PORT": "http"}, "PORT"),
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
     ],
