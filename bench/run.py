@@ -28,8 +28,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from comments_app.pgstore import PostgresStore  # noqa: E402
-from comments_app.store import JsonFileStore, encode_comment, encode_list  # noqa: E402
+from comments_app.stores.base import encode_comment, encode_list  # noqa: E402
+from comments_app.stores.jsonfile import JsonFileStore  # noqa: E402
+from comments_app.stores.postgres import PostgresStore  # noqa: E402
 from tests.pgcluster import Cluster, free_port  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,1000,10000").split(",")]

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from . import auth, cli, comments, config, errors, health, origins, pages, proxies, ratelimit, throttle
-from .store import JsonFileStore, Store
+from .stores import open_store
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:
@@ -35,13 +35,3 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     pages.init_app(app)
     cli.init_app(app)
     return app
-
-
-def open_store(settings: dict) -> Store:
-    """Return the store the settings choose: PostgreSQL with DATABASE_URL, else the JSON file."""
-    if settings["database_url"]:
-        # Imported here so that the file store's users never load psycopg.
-        from .pgstore import PostgresStore
-
-        return PostgresStore(settings["database_url"], settings["db_timeout"])
-    return JsonFileStore(settings["file"])

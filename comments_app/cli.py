@@ -8,7 +8,8 @@ import click
 from flask import Flask, current_app
 from werkzeug.security import generate_password_hash
 
-from .store import StoreError, parse_list
+from .stores import StoreError
+from .stores.base import parse_list
 
 
 @click.command("hash-password")

@@ -8,7 +8,8 @@ from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from .errors import APIError, add_api_headers
-from .store import Store, encode_comment
+from .stores import Store
+from .stores.base import encode_comment
 from .validation import clean_comment
 
 bp = Blueprint("comments", __name__)

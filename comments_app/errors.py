@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
-from .store import StoreError
+from .stores import StoreError
 
 MESSAGES = {
     400: "the request could not be understood",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 
 from .errors import error_response
-from .store import StoreError
+from .stores import StoreError
 
 bp = Blueprint("health", __name__)
 

@@ -9,8 +9,9 @@ import time
 import pytest
 
 from comments_app import create_app
-from comments_app.pgstore import PostgresStore
-from comments_app.store import JsonFileStore, StoreError
+from comments_app.stores import StoreError
+from comments_app.stores.jsonfile import JsonFileStore
+from comments_app.stores.postgres import PostgresStore
 
 
 @pytest.fixture(params=["json", "postgresql"])
@@ -156,3 +157,8 @@ def test_threads_of_one_store_each_get_their_own_comment(store):
     assert sorted(c["text"] for c in stored) == sorted(
         f"thread {w} comment {n}" for w in range(8) for n in range(10)
     )
+
+
+def test_open_store_picks_the_backend_from_the_settings(settings, store):
+    expected = PostgresStore if settings.get("DATABASE_URL") else JsonFileStore
+    assert type(store) is expected

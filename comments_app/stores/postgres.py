@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .store import (
+from .base import (
     Snapshot,
     StoreError,
     append_encoded,

@@ -1,0 +1,23 @@
+"""The comment stores: the shared contract (base.py) and one module per backend.
+
+open_store(settings) picks the backend: PostgreSQL when DATABASE_URL is set,
+otherwise the JSON file.
+"""
+
+from __future__ import annotations
+
+from .base import Snapshot, Store, StoreError
+
+__all__ = ["Snapshot", "Store", "StoreError", "open_store"]
+
+
+def open_store(settings: dict) -> Store:
+    """Return the store the settings choose: PostgreSQL with DATABASE_URL, else the JSON file."""
+    if settings["database_url"]:
+        # Imported here so that the file store's users never load psycopg.
+        from .postgres import PostgresStore
+
+        return PostgresStore(settings["database_url"], settings["db_timeout"])
+    from .jsonfile import JsonFileStore
+
+    return JsonFileStore(settings["file"])
