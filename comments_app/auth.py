@@ -31,8 +31,13 @@ _verified: set[tuple[str, bytes]] = set()
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return generate_password_hash(os.urandom(16).hex())
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(os.urandom(16).hex(), method)
+
+
+def _hash_method(users: dict[str, str]) -> str:
+    """The method of a configured hash, so that an unknown name costs what a known one does."""
+    return next(iter(users.values())).split("$", 1)[0] if users else "scrypt"
 
 
 def _cache_key(pw_hash: str, password: str) -> tuple[str, bytes]:
@@ -62,7 +67,7 @@ def verify_password(username: str, password: str) -> str | None:
     throttle.reserve()
     if pw_hash is None:
         # Spend the same time as for a known user, so names cannot be probed.
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(_hash_method(users)), password)
         return None
     if not password_matches(pw_hash, password):
         return None

@@ -161,7 +161,7 @@ class SharedStorage(Storage):
             self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
         if first:
             log.warning(
-                "Redis at %s failed (%s): limits count on this instance until it answers again",
+                "Redis at %s failed (%s): limits count on this instance until Redis answers",
                 self.redis_place,
                 error,
             )
@@ -171,7 +171,7 @@ class SharedStorage(Storage):
             return
         with self._lock:
             self._redis_down_until = 0.0
-        log.warning("Redis at %s answers again: limits are shared by every instance", self.redis_place)
+        log.warning("Redis at %s is back: limits are shared by every instance again", self.redis_place)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         return self._call("incr", key, expiry, amount)

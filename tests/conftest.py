@@ -192,3 +192,21 @@ def pg_url(database_url: str):
     yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# Redis: a throwaway redis-server per test that asks for one (tests/redisserver.py).
+
+REDIS_HOWTO = "Redis tests need redis-server (apt-get install redis-server); see README, Tests"
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path):
+    """A running redis-server on a free port, killed at the end."""
+    from .redisserver import RedisServer, installed
+
+    require(installed(), REDIS_HOWTO)
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(folder).start()
+    yield server
+    server.kill()
