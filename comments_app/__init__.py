@@ -7,7 +7,20 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, cli, comments, config, errors, health, origins, pages, proxies, ratelimit, throttle
+from . import (
+    auth,
+    cli,
+    comments,
+    config,
+    errors,
+    health,
+    idempotency,
+    origins,
+    pages,
+    proxies,
+    ratelimit,
+    throttle,
+)
 from .stores import open_store
 
 
@@ -26,10 +39,13 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     proxies.init_app(app, settings)
     errors.init_app(app)
-    ratelimit.init_app(app, settings)
-    throttle.init_app(app, settings)
+    # The order of the request hooks: cross-site checks, then auth, then a repeated
+    # Idempotency-Key is answered from its record, and only then is a new comment counted.
     origins.init_app(app, settings)
     auth.init_app(app, settings)
+    idempotency.init_app(app, settings)
+    ratelimit.init_app(app, settings)
+    throttle.init_app(app, settings)
     app.register_blueprint(comments.bp)
     app.register_blueprint(health.bp)
     pages.init_app(app)
