@@ -105,7 +105,10 @@ def test_redis_killed_mid_run_falls_back_to_the_instance_and_comes_back(
     start_server, comments_file, redis_server
 ):
     server = start_server(
-        workers=4, COMMENTS_FILE=str(comments_file), COMMENTS_RATE_LIMIT="3/minute", REDIS_URL=redis_server.url
+        workers=4,
+        COMMENTS_FILE=str(comments_file),
+        COMMENTS_RATE_LIMIT="3/minute",
+        REDIS_URL=redis_server.url,
     )
     assert [post(server.url, f"a {n}").status_code for n in range(4)] == [201, 201, 201, 429]
 
