@@ -92,11 +92,11 @@ export default function CommentBox({ pollInterval = POLL_INTERVAL }) {
   }, [accept, pollInterval]);
 
   const add = useCallback(
-    async (author, text) => {
+    async (author, text, extras) => {
       const temporary = { id: `pending-${crypto.randomUUID()}`, author, text, pending: true };
       setPending((list) => [...list, temporary]);
       try {
-        const result = await postComment(author, text);
+        const result = await postComment(author, text, extras);
         const stored = result.comments.filter((c) => c.author === author && c.text === text).at(-1);
         if (stored) mine.current.add(stored.id);
         accept(result.comments, result.etag);

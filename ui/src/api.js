@@ -3,9 +3,11 @@
 export const COMMENTS_URL = '/api/comments';
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, retryAfter = null) {
     super(message);
     this.status = status;
+    // Seconds until the server takes this again (a 429's Retry-After), or null.
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -17,8 +19,22 @@ async function errorFrom(response) {
   } catch {
     // Not JSON (a proxy's page): keep the generic message.
   }
-  return new ApiError(response.status, message);
+  const seconds = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+  return new ApiError(response.status, message, Number.isFinite(seconds) ? seconds : null);
 }
+
+// A fresh Idempotency-Key: random, unguessable, the same for every retry of one submission.
+export function newIdempotencyKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Waits before retrying a POST whose connection failed: the server may have stored it,
+// and the same Idempotency-Key makes the retry answer what it answered.
+export const POST_RETRY_DELAYS_MS = [500, 2000];
+
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Resolve to {notModified: true} when etag is still current, else {comments, etag}.
 // A network failure rejects with a TypeError, as fetch does.
@@ -36,13 +52,26 @@ export async function fetchComments(etag, { signal } = {}) {
 }
 
 // Post a comment; resolve to the updated list and its ETag, as the server answers.
-export async function postComment(author, text) {
-  const response = await fetch(COMMENTS_URL, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ author, text }),
-    credentials: 'same-origin',
-  });
+// website is the form's honeypot field: people leave it empty. A network failure is
+// retried with the same Idempotency-Key, so the comment is stored once at most.
+export async function postComment(author, text, { website = '', retryDelays = POST_RETRY_DELAYS_MS } = {}) {
+  const key = newIdempotencyKey();
+  const body = JSON.stringify(website ? { author, text, website } : { author, text });
+  let response;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      response = await fetch(COMMENTS_URL, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `"${key}"` },
+        body,
+        credentials: 'same-origin',
+      });
+      break;
+    } catch (error) {
+      if (!(error instanceof TypeError) || attempt >= retryDelays.length) throw error;
+      await wait(retryDelays[attempt]);
+    }
+  }
   if (!response.ok) throw await errorFrom(response);
   return { comments: await response.json(), etag: response.headers.get('ETag') };
 }
