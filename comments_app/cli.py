@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from werkzeug.security import generate_password_hash
 
 from .stores import StoreError
-from .stores.base import parse_list
+from .stores.base import STATUSES, parse_list
 
 
 @click.command("hash-password")
@@ -66,6 +66,10 @@ def import_json(file: Path | None) -> None:
 def import_problem(item: dict) -> str | None:
     if type(item.get("id")) is not int:
         return "has no integer id"
+    if "deleted" in item:
+        return None
+    if item.get("status", "published") not in STATUSES:
+        return f"has an unknown status {item.get('status')!r}"
     for field in ("author", "text"):
         if not isinstance(item.get(field), str):
             return f"has no {field} string"

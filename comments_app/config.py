@@ -13,6 +13,10 @@ from urllib.parse import urlsplit
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 AUTH_SCOPES = ("all", "write")
+MODERATION_MODES = ("off", "pre")
+# A secret shorter than this is too easy to guess for signing tokens.
+SECRET_KEY_MIN = 16
+WEEK = 7 * 24 * 3600
 
 # Posts per client: a person replying to a few comments in a row stays under 5 a
 # minute; a script does not. Counted per address, so people behind one shared
@@ -37,6 +41,10 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_AUTH_USERS": "",
         "COMMENTS_AUTH_SCOPE": "all",
         "COMMENTS_CORS_ORIGINS": "",
+        "COMMENTS_ADMIN_USERS": "",
+        "COMMENTS_MODERATION": "off",
+        "COMMENTS_EDIT_WINDOW": "900",
+        "COMMENTS_SECRET_KEY": "",
         "DATABASE_URL": "",
         "COMMENTS_DB_TIMEOUT": "3",
         # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
@@ -64,6 +72,12 @@ def validate(config: Mapping) -> dict:
     return {
         "file": comments_file,
         "auth_users": parse_auth_users(config["COMMENTS_AUTH_USERS"]),
+        "admin_users": parse_auth_users(config["COMMENTS_ADMIN_USERS"], "COMMENTS_ADMIN_USERS"),
+        "moderation": parse_choice("COMMENTS_MODERATION", config["COMMENTS_MODERATION"], MODERATION_MODES),
+        "edit_window": parse_whole_number(
+            "COMMENTS_EDIT_WINDOW", config["COMMENTS_EDIT_WINDOW"], 0, 7 * 86400
+        ),
+        "secret_key": parse_secret_key(config["COMMENTS_SECRET_KEY"]),
         "auth_scope": parse_choice("COMMENTS_AUTH_SCOPE", config["COMMENTS_AUTH_SCOPE"], AUTH_SCOPES),
         "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),
         "database_url": database_url,
@@ -94,7 +108,7 @@ def parse_file(value: str | os.PathLike) -> Path:
     return path
 
 
-def parse_auth_users(value: str | Mapping[str, str]) -> dict[str, str]:
+def parse_auth_users(value: str | Mapping[str, str], name: str = "COMMENTS_AUTH_USERS") -> dict[str, str]:
     """Parse "user:hash,user:hash" into a dict, checking every hash's shape."""
     if isinstance(value, Mapping):
         pairs = list(value.items())
@@ -104,7 +118,7 @@ def parse_auth_users(value: str | Mapping[str, str]) -> dict[str, str]:
             user, sep, pw_hash = item.partition(":")
             if not sep:
                 raise ConfigError(
-                    "COMMENTS_AUTH_USERS",
+                    name,
                     f"entry {user!r} has no password hash; expected user:hash "
                     "(make a hash with: flask --app wsgi hash-password)",
                 )
@@ -112,12 +126,12 @@ def parse_auth_users(value: str | Mapping[str, str]) -> dict[str, str]:
     users: dict[str, str] = {}
     for user, pw_hash in pairs:
         if not user:
-            raise ConfigError("COMMENTS_AUTH_USERS", "an entry has an empty user name")
+            raise ConfigError(name, "an entry has an empty user name")
         if user in users:
-            raise ConfigError("COMMENTS_AUTH_USERS", f"user {user!r} is listed twice")
+            raise ConfigError(name, f"user {user!r} is listed twice")
         problem = hash_problem(pw_hash)
         if problem:
-            raise ConfigError("COMMENTS_AUTH_USERS", f"the hash for {user!r} {problem}")
+            raise ConfigError(name, f"the hash for {user!r} {problem}")
         users[user] = pw_hash
     return users
 
@@ -166,6 +180,29 @@ def parse_count(name: str, value: str | int, high: int) -> int:
     if not text.isdecimal() or not text.isascii() or int(text) > high:
         raise ConfigError(name, f"must be a whole number from 0 to {high}, not {value!r}")
     return int(text)
+
+
+def parse_whole_number(name: str, value: str | int, low: int, high: int) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not text.isascii():
+        raise ConfigError(name, f"must be a whole number of seconds, not {value!r}")
+    if not low <= int(text) <= high:
+        raise ConfigError(name, f"must be between {low} and {high}, not {value!r}")
+    return int(text)
+
+
+def parse_secret_key(value: str) -> bytes | None:
+    """Return the key that signs tokens, or None: then each store keeps one of its own."""
+    text = str(value).strip()
+    if not text:
+        return None
+    if len(text) < SECRET_KEY_MIN:
+        raise ConfigError(
+            "COMMENTS_SECRET_KEY",
+            f"is {len(text)} characters long; use at least {SECRET_KEY_MIN} random ones "
+            "(for example: python3 -c 'import secrets; print(secrets.token_hex(32))')",
+        )
+    return text.encode()
 
 
 def parse_origins(value: str) -> tuple[str, ...]:

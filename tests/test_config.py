@@ -36,6 +36,14 @@ HASH = generate_password_hash("pw")
         ({"COMMENTS_TRUSTED_PROXIES": "yes"}, "COMMENTS_TRUSTED_PROXIES", "whole number"),
         ({"COMMENTS_TRUSTED_PROXIES": "\u0661"}, "COMMENTS_TRUSTED_PROXIES", "whole number"),
         ({"COMMENTS_TRUSTED_PROXIES": "11"}, "COMMENTS_TRUSTED_PROXIES", "from 0 to 10"),
+        ({"COMMENTS_ADMIN_USERS": "mod"}, "COMMENTS_ADMIN_USERS", "no password hash"),
+        ({"COMMENTS_ADMIN_USERS": "mod:plain"}, "COMMENTS_ADMIN_USERS", "not a werkzeug"),
+        ({"COMMENTS_ADMIN_USERS": f"m:{HASH},m:{HASH}"}, "COMMENTS_ADMIN_USERS", "twice"),
+        ({"COMMENTS_MODERATION": "post"}, "COMMENTS_MODERATION", "one of off, pre"),
+        ({"COMMENTS_EDIT_WINDOW": "15m"}, "COMMENTS_EDIT_WINDOW", "whole number"),
+        ({"COMMENTS_EDIT_WINDOW": "-1"}, "COMMENTS_EDIT_WINDOW", "whole number"),
+        ({"COMMENTS_EDIT_WINDOW": "9999999"}, "COMMENTS_EDIT_WINDOW", "between 0 and 604800"),
+        ({"COMMENTS_SECRET_KEY": "hunter2"}, "COMMENTS_SECRET_KEY", "at least 16"),
     ],
 )
 def test_bad_setting_names_itself(tmp_path, settings, name, words):
@@ -60,3 +68,17 @@ def test_settings_come_from_the_environment(tmp_path, monkeypatch):
     assert settings["file"] == tmp_path / "env.json"
     assert settings["auth_users"] == {"alice": HASH, "bob": HASH}
     assert settings["auth_scope"] == "write"
+
+
+def test_moderation_settings_default_and_parse(tmp_path, monkeypatch):
+    settings = create_app({"COMMENTS_FILE": str(tmp_path / "c.json")}).extensions["comments_settings"]
+    assert (settings["moderation"], settings["edit_window"], settings["secret_key"]) == ("off", 900, None)
+    assert settings["admin_users"] == {}
+    monkeypatch.setenv("COMMENTS_ADMIN_USERS", f"mod:{HASH}")
+    monkeypatch.setenv("COMMENTS_MODERATION", "PRE")
+    monkeypatch.setenv("COMMENTS_EDIT_WINDOW", "60")
+    monkeypatch.setenv("COMMENTS_SECRET_KEY", "0123456789abcdef")
+    settings = create_app({"COMMENTS_FILE": str(tmp_path / "c.json")}).extensions["comments_settings"]
+    assert settings["admin_users"] == {"mod": HASH}
+    assert (settings["moderation"], settings["edit_window"]) == ("pre", 60)
+    assert settings["secret_key"] == b"0123456789abcdef"

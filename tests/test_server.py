@@ -87,7 +87,7 @@ def test_kill_9_during_a_post_storm_loses_nothing_acknowledged(start_server, com
     assert len(acknowledged) >= 4 * 60
     final = start_server(workers=2, COMMENTS_FILE=str(comments_file))
     names = sorted(p.name for p in comments_file.parent.iterdir() if p.name.startswith("comments"))
-    assert names == ["comments.json", "comments.json.lock"]
+    assert names == ["comments.json", "comments.json.key", "comments.json.lock"]
     assert (
         requests.post(final.url + "/api/comments", data={"author": "a", "text": "after"}).status_code == 201
     )
@@ -183,6 +183,8 @@ def test_web_concurrency_sets_the_workers(start_server, comments_file):
         ({"COMMENTS_AUTH_USERS": "alice"}, "COMMENTS_AUTH_USERS"),
         ({"COMMENTS_AUTH_USERS": "alice:sha1$x$y"}, "COMMENTS_AUTH_USERS"),
         ({"COMMENTS_AUTH_SCOPE": "everything"}, "COMMENTS_AUTH_SCOPE"),
+        ({"COMMENTS_ADMIN_USERS": "mod"}, "COMMENTS_ADMIN_USERS"),
+        ({"COMMENTS_EDIT_WINDOW": "soon"}, "COMMENTS_EDIT_WINDOW"),
         ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL"),
         ({"COMMENTS_TRUSTED_PROXIES": "yes"}, "COMMENTS_TRUSTED_PROXIES"),
         ({"PORT": "http"}, "PORT"),

@@ -17,10 +17,10 @@ def open_store(settings: dict) -> Store:
         # Imported here so that the file store's users never load psycopg.
         from .postgres import PostgresStore
 
-        return PostgresStore(settings["database_url"], settings["db_timeout"])
+        return PostgresStore(settings["database_url"], settings["db_timeout"], settings["secret_key"])
     from .jsonfile import JsonFileStore
 
-    return JsonFileStore(settings["file"])
+    return JsonFileStore(settings["file"], settings["secret_key"])
 
 
 def open_idempotency(settings: dict, store: Store):

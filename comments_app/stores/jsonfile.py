@@ -4,24 +4,40 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import hmac
+import json
 import os
+import re
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
+from . import keyfile
 from .base import (
+    PUBLISHED,
+    CommentNotFound,
     Snapshot,
     StoreError,
     append_encoded,
+    changed,
+    check_changes,
     encode_comment,
     encode_list,
+    full_view,
+    is_deleted,
+    is_public,
+    is_public_line,
     last_id,
     new_comment,
+    normalize,
     parse_list,
+    public_view,
+    tombstone,
 )
 
 
@@ -36,48 +52,89 @@ Signature = tuple[int, int, int]
 
 EMPTY_ETAG = "empty"
 
-
-def etag_for(sig: Signature | None) -> str:
-    if sig is None:
-        return EMPTY_ETAG
-    return "{:x}-{:x}-{:x}".format(*sig)
+# The id of a record in our layout, read without parsing it (see base.normalize).
+LINE_ID = re.compile(rb'\{(?:"status": "[^"\\]*", |"deleted": "[^"\\]*", )?"id": (-?\d+)[,}]')
 
 
 def signature(st: os.stat_result) -> Signature:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-@dataclass(frozen=True)
 class _Version:
-    sig: Signature | None
-    body: bytes
-    last_id: int
-    # True when the body is in encode_list's layout, so a comment can be appended to it.
-    appendable: bool
+    """One version of the file, and what is derived from it when first needed."""
+
+    def __init__(
+        self, sig: Signature | None, body: bytes, last_id: int, etag: str, items: list[dict] | None = None
+    ) -> None:
+        self.sig = sig
+        self.body = body
+        self.last_id = last_id
+        self.etag = etag
+        # True when the body is in encode_list's layout (we wrote it): a comment can
+        # be appended to it and its lines split without parsing. Otherwise the
+        # parsed items (a tutorial's file, or one edited by hand).
+        self.appendable = items is None
+        self._items = items
+
+    @cached_property
+    def lines(self) -> list[bytes]:
+        """Every record, encoded as stores write it, in file order."""
+        if self._items is not None:
+            return [encode_comment(normalize(item)) for item in self._items]
+        if self.body == b"[]\n":
+            return []
+        # No line holds a raw line break (JSON escapes them), so this split is exact.
+        return self.body[2:-3].split(b",\n")
+
+    @cached_property
+    def all_public(self) -> bool:
+        if self._items is not None:
+            return all(is_public(item) for item in self._items)
+        return self.body.count(b"\n{") == self.body.count(b'\n{"id": ')
+
+    @cached_property
+    def public_body(self) -> bytes:
+        # A file of published comments only is served as it is, byte for byte.
+        if self.all_public:
+            return self.body
+        return encode_list(line for line in self.lines if is_public_line(line))
+
+    @cached_property
+    def positions(self) -> dict[int, int]:
+        """{id: index in lines}, so that one comment is found without parsing the rest."""
+        if self._items is not None:
+            return {item["id"]: n for n, item in enumerate(self._items) if type(item.get("id")) is int}
+        found = {}
+        for number, line in enumerate(self.lines):
+            match = LINE_ID.match(line)
+            if match:
+                found[int(match.group(1))] = number
+        return found
+
+    def record(self, comment_id: int) -> dict | None:
+        position = self.positions.get(comment_id)
+        return None if position is None else json.loads(self.lines[position])
 
     @property
     def snapshot(self) -> Snapshot:
-        return Snapshot(etag_for(self.sig), self.body)
+        return Snapshot(self.etag, self.public_body)
 
 
-_MISSING = _Version(None, b"[]\n", 0, True)
+_MISSING = _Version(None, b"[]\n", 0, EMPTY_ETAG)
 
 
 class _Pending:
-    """A comment waiting to be written, and then what became of it."""
+    """A change waiting to be written (add, update or delete), and then what became of it."""
 
-    def __init__(self, author: str, text: str) -> None:
-        self.author = author
-        self.text = text
+    def __init__(self, kind: str, **details) -> None:
+        self.kind = kind
+        self.details = details
         self.finished = False
-        self.comment: dict = {}
+        self.record: dict = {}
         self.snapshot: Snapshot | None = None
-        self.error: StoreError | None = None
+        self.error: Exception | None = None
 
-    def finish(
-        self, comment: dict | None = None, snapshot: Snapshot | None = None, error: StoreError | None = None
-    ) -> None:
-        self.comment = comment or {}
+    def finish(self, snapshot: Snapshot | None = None, error: Exception | None = None) -> None:
         self.snapshot = snapshot
         self.error = error
         self.finished = True
@@ -91,19 +148,26 @@ class JsonFileStore:
     new file, never half of one. Each process keeps the last version's bytes and
     answers from them while a stat says the file is unchanged.
 
-    Group commit: the threads of a process that post at the same time queue their
-    comments, and one of them writes them all in one version, with one pair of
-    fsyncs, while the others wait for it. Processes take turns by the lock.
+    Group commit: the threads of a process that change comments at the same time
+    queue their changes (new comments, edits, deletions), and one of them writes
+    them all in one version, with one pair of fsyncs, while the others wait for
+    it. Processes take turns by the lock.
 
     The lock file also holds a hint: the signatures and last ids of the version
     replaced and the version written, with a checksum, so that any process can
     append to a version it did not write without parsing it.
+
+    The ETag is a keyed digest of the file's signature: opaque, the same in every
+    worker, and known from a stat.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, secret: bytes | None = None) -> None:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.tmp_path = self.path.with_name(self.path.name + ".tmp")
+        self.key_path = self.path.with_name(self.path.name + ".key")
+        self._secret = secret
+        self._etag_key: bytes | None = None
         self._version: _Version | None = None
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
@@ -114,32 +178,65 @@ class JsonFileStore:
         return f"JsonFileStore({str(self.path)!r})"
 
     def etag(self) -> str:
-        return etag_for(self._stat())
+        sig = self._stat()
+        cached = self._version
+        if cached is not None and cached.sig == sig:
+            return cached.etag
+        return self._etag_for(sig)
 
     def snapshot(self) -> Snapshot:
         return self._current().snapshot
 
     def get(self, comment_id: int) -> dict | None:
-        for item in parse_list(self._current().body):
-            if item.get("id") == comment_id:
-                return item
-        return None
+        record = self._current().record(comment_id)
+        return public_view(record) if record is not None and is_public(record) else None
 
-    def add(self, author: str, text: str) -> tuple[dict, Snapshot]:
-        pending = _Pending(author, text)
+    def moderation(self, status: str | None = None) -> list[dict]:
+        records = (json.loads(line) for line in self._current().lines)
+        return [
+            full_view(record)
+            for record in records
+            if not is_deleted(record) and (status is None or full_view(record)["status"] == status)
+        ]
+
+    def add(self, author: str, text: str, status: str = PUBLISHED) -> tuple[dict, Snapshot]:
+        pending = self._submit(_Pending("add", author=author, text=text, status=status))
+        return full_view(pending.record), pending.snapshot
+
+    def update(self, comment_id: int, changes: Mapping[str, str]) -> tuple[dict, Snapshot]:
+        check_changes(changes)  # here, before it joins a batch
+        pending = self._submit(_Pending("update", comment_id=comment_id, changes=dict(changes)))
+        return full_view(pending.record), pending.snapshot
+
+    def delete(self, comment_id: int) -> Snapshot:
+        return self._submit(_Pending("delete", comment_id=comment_id)).snapshot
+
+    def secret_key(self) -> bytes:
+        if self._secret is None:
+            self._secret = keyfile.load_or_create(self.key_path)
+        return self._secret
+
+    def close(self) -> None:
+        self._version = None
+
+    def _submit(self, pending: _Pending) -> _Pending:
         with self._queue_lock:
             self._queue.append(pending)
         # Threads wait here while one of them writes; the next one to get in writes
-        # every comment queued meanwhile, its own and the others', in one version.
+        # every change queued meanwhile, its own and the others', in one version.
         with self._writer:
             if not pending.finished:
                 self._commit()
         if pending.error is not None:
             raise pending.error
-        return pending.comment, pending.snapshot
+        return pending
 
-    def close(self) -> None:
-        self._version = None
+    def _etag_for(self, sig: Signature | None) -> str:
+        if sig is None:
+            return EMPTY_ETAG
+        if self._etag_key is None:
+            self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
+        return hashlib.blake2b(repr(sig).encode(), key=self._etag_key, digest_size=12).hexdigest()
 
     # Reading
 
@@ -164,13 +261,13 @@ class JsonFileStore:
             raise StoreUnreadable(self.path, error.strerror or str(error)) from None
         last = self._read_hint(lock_fd).get(sig)
         if last is not None:
-            version = _Version(sig, body, last, True)
+            version = _Version(sig, body, last, self._etag_for(sig))
         else:
             try:
                 items = parse_list(body)
             except ValueError as error:
                 raise StoreUnreadable(self.path, str(error)) from None
-            version = _Version(sig, body, last_id(items), False)
+            version = _Version(sig, body, last_id(items), self._etag_for(sig), items)
         self._version = version
         return version
 
@@ -212,7 +309,7 @@ class JsonFileStore:
             os.close(fd)
 
     def _commit(self) -> None:
-        """Write the queued comments in one new version; give each its result."""
+        """Write the queued changes in one new version; give each its result."""
         batch: list[_Pending] = []
         try:
             with self._locked() as lock_fd:
@@ -221,21 +318,12 @@ class JsonFileStore:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 version = self._current(lock_fd)
-                comments = [
-                    new_comment(number, pending.author, pending.text)
-                    for number, pending in enumerate(batch, start=version.last_id + 1)
-                ]
-                lines = [encode_comment(comment) for comment in comments]
-                if version.appendable:
-                    body = append_encoded(version.body, lines)
-                else:
-                    # A file we did not write (a tutorial's, or edited by hand):
-                    # rewrite it once in our layout; later writes append.
-                    body = encode_list([*map(encode_comment, parse_list(version.body)), *lines])
-                last = comments[-1]["id"]
-                sig = self._write(body, version, lock_fd, last)
+                written = self._apply(version, batch)
+                if written is not None:
+                    body, last = written
+                    sig = self._write(body, version, lock_fd, last)
         except Exception as error:
-            # Every comment of the batch fails with the write, or with the lock
+            # Every change of the batch fails with the write, or with the lock
             # when it could not be had (then the batch is whatever was queued).
             if not batch:
                 with self._queue_lock:
@@ -246,10 +334,52 @@ class JsonFileStore:
             if not isinstance(error, StoreError):
                 raise
             return
-        self._version = _Version(sig, body, last, True)
-        snapshot = self._version.snapshot
-        for pending, comment in zip(batch, comments, strict=True):
-            pending.finish(comment=comment, snapshot=snapshot)
+        if written is not None:
+            self._version = _Version(sig, body, last, self._etag_for(sig))
+        snapshot = self._current().snapshot if written is None else self._version.snapshot
+        for pending in batch:
+            if not pending.finished:
+                pending.finish(snapshot=snapshot)
+
+    @staticmethod
+    def _apply(version: _Version, batch: list[_Pending]) -> tuple[bytes, int] | None:
+        """Make the batch's changes to version; return (the new body, last id), or None
+        when nothing changes. A change to a missing comment finishes with its error."""
+        last = version.last_id
+        if version.appendable and all(pending.kind == "add" for pending in batch):
+            # The common case, and the cheap one: append without splitting the file.
+            added = []
+            for pending in batch:
+                last += 1
+                pending.record = new_comment(last, **pending.details)
+                added.append(encode_comment(pending.record))
+            return append_encoded(version.body, added), last
+        # A file we did not write (a tutorial's, or edited by hand) is rewritten
+        # once in our layout; later writes append.
+        lines = list(version.lines)
+        positions = dict(version.positions)
+        changes = not version.appendable
+        for pending in batch:
+            if pending.kind == "add":
+                last += 1
+                pending.record = new_comment(last, **pending.details)
+                positions[last] = len(lines)
+                lines.append(encode_comment(pending.record))
+                changes = True
+                continue
+            comment_id = pending.details["comment_id"]
+            position = positions.get(comment_id)
+            record = None if position is None else json.loads(lines[position])
+            if record is None or is_deleted(record):
+                pending.finish(error=CommentNotFound(comment_id))
+                continue
+            if pending.kind == "delete":
+                pending.record = tombstone(comment_id)
+            else:
+                pending.record = changed(record, pending.details["changes"])
+            lines[position] = encode_comment(pending.record)
+            changes = True
+        return (encode_list(lines), last) if changes else None
 
     def _write(self, body: bytes, previous: _Version, lock_fd: int, last: int) -> Signature:
         """Replace the file with body atomically and durably; return the new signature."""

@@ -1,17 +1,23 @@
 """Comments in PostgreSQL, for platforms whose disks are ephemeral or that run many instances.
 
 A one-row table holds the list's version, bumped in the same transaction as every
-insert, which also sends a NOTIFY. Each process keeps the list's bytes for the
-version it last saw: while its listener hears every change a GET costs no query,
-otherwise one small one; a write that follows the version this process holds
-appends one line instead of fetching every row.
+insert, edit, status change and deletion, which also sends a NOTIFY. Each process
+keeps the list's bytes for the version it last saw: while its listener hears every
+change a GET costs no query, otherwise one small one; a write that follows the
+version this process holds appends one line instead of fetching every row. Other changes are rare (moderation
+and authors' fixes): after one, each process fetches the list again.
+
+A deleted comment keeps its row as a tombstone: id and deletion time, author and
+text emptied. PostgreSQL itself keeps the old row version until (auto)vacuum
+reclaims it.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -21,13 +27,20 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .base import (
+    EDITABLE,
+    PUBLISHED,
+    CommentNotFound,
     Snapshot,
     StoreError,
     append_encoded,
+    check_changes,
     encode_comment,
     encode_list,
+    full_view,
     new_comment,
     now_ms,
+    public_view,
+    status_of,
 )
 
 log = logging.getLogger(__name__)
@@ -38,7 +51,16 @@ CREATE TABLE IF NOT EXISTS comments (
     id bigint PRIMARY KEY,
     author text NOT NULL,
     text text NOT NULL,
-    created timestamptz
+    created timestamptz,
+    status text NOT NULL DEFAULT 'published',
+    edited timestamptz,
+    deleted timestamptz
+);
+-- The instance's token key when COMMENTS_SECRET_KEY is not set: shared by every
+-- worker and instance on this database.
+CREATE TABLE IF NOT EXISTS comments_secret (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    key text NOT NULL
 );
 CREATE TABLE IF NOT EXISTS comments_version (
     only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
@@ -53,17 +75,34 @@ SELECT md5(random()::text), 0, coalesce(max(id), 0) FROM comments
 ON CONFLICT DO NOTHING;
 """
 
+# Tables made before moderation lack its columns. Run only when they do, after
+# taking the version row as writers do, so that it cannot deadlock with them.
+UPGRADE = """
+SELECT 1 FROM comments_version FOR UPDATE;
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'published';
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS edited timestamptz;
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS deleted timestamptz;
+"""
+UPGRADE_NEEDED = """
+SELECT count(*) < 3 FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = 'comments'
+AND column_name IN ('status', 'edited', 'deleted')
+"""
+
 # Serialize schema creation between workers starting at the same moment.
 SCHEMA_LOCK = 0x636F6D6D
 
 CREATED = """to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+EDITED = """to_char(edited AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+COLUMNS = f"id, author, text, {CREATED}, {EDITED}, status"
+PUBLIC = "status = 'published' AND deleted IS NULL"
 CHANNEL = "comments_changed"
 NOTIFY = f"NOTIFY {CHANNEL}"
 VERSION_QUERY = "SELECT epoch, version, last_id FROM comments_version"
 # One statement, so the version and the rows come from the same snapshot.
 ROWS_SINCE_QUERY = f"""
-SELECT v.epoch, v.version, v.last_id, c.id, c.author, c.text, {CREATED}
-FROM comments_version v LEFT JOIN comments c ON c.id > %s
+SELECT v.epoch, v.version, v.last_id, c.id, c.author, c.text, {CREATED}, {EDITED}, c.status
+FROM comments_version v LEFT JOIN comments c ON c.id > %s AND c.{PUBLIC}
 ORDER BY c.id
 """
 
@@ -85,21 +124,29 @@ class _Version:
         return f"{self.epoch}-{self.version:x}"
 
 
-def row_to_comment(comment_id: int, author: str, text: str, created: str | None) -> dict:
+def row_to_comment(
+    comment_id: int, author: str, text: str, created: str | None, edited: str | None, status: str
+) -> dict:
+    """Return a row as the record the file store would keep (see base.normalize)."""
     comment = {"id": comment_id, "author": author, "text": text}
     if created is not None:
         comment["created"] = created
+    if edited is not None:
+        comment["edited"] = edited
+    if status != PUBLISHED:
+        comment["status"] = status
     return comment
 
 
 class PostgresStore:
     """The Store interface over PostgreSQL, with one connection pool per process."""
 
-    def __init__(self, url: str, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, timeout: float = 3.0, secret: bytes | None = None) -> None:
         self.url = url
         self.timeout = timeout
         password = urlsplit(url).password or ""
         self._secrets = [secret for secret in {password, unquote(password)} if secret]
+        self._secret = secret
         self._pool: ConnectionPool | None = None
         self._schema_ready = False
         self._version: _Version | None = None
@@ -137,11 +184,52 @@ class PostgresStore:
         return Snapshot(version.etag, version.body)
 
     def get(self, comment_id: int) -> dict | None:
-        query = f"SELECT id, author, text, {CREATED} FROM comments WHERE id = %s"
+        query = f"SELECT {COLUMNS} FROM comments WHERE id = %s AND {PUBLIC}"
         row = self._read(lambda conn: conn.execute(query, (comment_id,)).fetchone())
-        return row_to_comment(*row) if row else None
+        return public_view(row_to_comment(*row)) if row else None
 
-    def add(self, author: str, text: str) -> tuple[dict, Snapshot]:
+    def moderation(self, status: str | None = None) -> list[dict]:
+        query = f"SELECT {COLUMNS} FROM comments WHERE deleted IS NULL"
+        if status is not None:
+            query += " AND status = %(status)s"
+        query += " ORDER BY id"
+        rows = self._read(lambda conn: conn.execute(query, {"status": status}).fetchall())
+        return [full_view(row_to_comment(*row)) for row in rows]
+
+    def secret_key(self) -> bytes:
+        if self._secret is None:
+
+            def load(conn: psycopg.Connection) -> str:
+                conn.execute(
+                    "INSERT INTO comments_secret (key) VALUES (%s) ON CONFLICT DO NOTHING",
+                    (secrets.token_hex(32),),
+                )
+                return conn.execute("SELECT key FROM comments_secret").fetchone()[0]
+
+            self._secret = self._read(load).encode()
+        return self._secret
+
+    def update(self, comment_id: int, changes: Mapping[str, str]) -> tuple[dict, Snapshot]:
+        check_changes(changes)
+        assignments = [f"{field} = %({field})s" for field in (*EDITABLE, "status") if field in changes]
+        if any(field in changes for field in EDITABLE):
+            assignments.append("edited = %(now)s")
+        query = (
+            f"UPDATE comments SET {', '.join(assignments)} "
+            f"WHERE id = %(id)s AND deleted IS NULL RETURNING {COLUMNS}"
+        )
+        row = self._change(query, {**changes, "id": comment_id, "now": now_ms()}, comment_id)
+        return full_view(row_to_comment(*row)), self._fresh_snapshot()
+
+    def delete(self, comment_id: int) -> Snapshot:
+        query = (
+            "UPDATE comments SET author = '', text = '', deleted = %(now)s "
+            "WHERE id = %(id)s AND deleted IS NULL RETURNING id"
+        )
+        self._change(query, {"id": comment_id, "now": now_ms()}, comment_id)
+        return self._fresh_snapshot()
+
+    def add(self, author: str, text: str, status: str = PUBLISHED) -> tuple[dict, Snapshot]:
         committing = False
 
         def insert(conn: psycopg.Connection) -> tuple[dict, str, int]:
@@ -155,10 +243,10 @@ class PostgresStore:
                     "RETURNING epoch, version, last_id"
                 ).fetchone()
                 created = now_ms()
-                comment = new_comment(comment_id, author, text, created)
+                comment = new_comment(comment_id, author, text, created, status)
                 conn.execute(
-                    "INSERT INTO comments (id, author, text, created) VALUES (%s, %s, %s, %s)",
-                    (comment_id, author, text, created),
+                    "INSERT INTO comments (id, author, text, created, status) VALUES (%s, %s, %s, %s, %s)",
+                    (comment_id, author, text, created, status),
                 )
                 conn.execute(NOTIFY)
                 committing = True
@@ -170,13 +258,37 @@ class PostgresStore:
         with self._refresh_lock:
             cached = self._version
             if cached is not None and (cached.epoch, cached.version) == (epoch, version - 1):
-                body = append_encoded(cached.body, [encode_comment(comment)])
+                # A comment held for moderation leaves the public list as it was.
+                lines = [encode_comment(comment)] if status == PUBLISHED else []
+                body = append_encoded(cached.body, lines)
                 self._version = _Version(epoch, version, comment["id"], body)
-                return comment, Snapshot(self._version.etag, body)
-        # Another instance wrote since: fetch what it added. Not from the cache,
-        # which may not have heard of this very commit yet.
+                return full_view(comment), Snapshot(self._version.etag, body)
+        return full_view(comment), self._fresh_snapshot()
+
+    def _change(self, query: str, params: dict, comment_id: int) -> tuple:
+        """Run an UPDATE of one comment with the version bumped; raise CommentNotFound
+        (and change nothing) when it finds no row."""
+        committing = False
+
+        def change(conn: psycopg.Connection) -> tuple:
+            nonlocal committing
+            committing = False
+            with conn.transaction():
+                conn.execute("UPDATE comments_version SET version = version + 1")
+                row = conn.execute(query, params).fetchone()
+                if row is None:
+                    raise CommentNotFound(comment_id)
+                conn.execute(NOTIFY)
+                committing = True
+            return row
+
+        return self._run(change, retry=lambda: not committing)
+
+    def _fresh_snapshot(self) -> Snapshot:
+        """Return the list as it is after this process's commit. Not from the cache,
+        which may not have heard of that very commit yet."""
         version = self._checked_refresh()
-        return comment, Snapshot(version.etag, version.body)
+        return Snapshot(version.etag, version.body)
 
     def close(self) -> None:
         self._stop.set()
@@ -191,8 +303,18 @@ class PostgresStore:
 
     def import_comments(self, items: Iterable[dict]) -> tuple[int, int]:
         """Copy comments keeping their ids; return (added, already there)."""
+        # A file store's export keeps statuses, edit times and tombstones.
         rows = [
-            (item["id"], item["author"], item["text"], parse_created(item.get("created"))) for item in items
+            (
+                item["id"],
+                item.get("author", ""),
+                item.get("text", ""),
+                parse_created(item.get("created")),
+                parse_created(item.get("edited")),
+                status_of(item),
+                parse_created(item.get("deleted")),
+            )
+            for item in items
         ]
 
         def copy(conn: psycopg.Connection) -> int:
@@ -201,7 +323,8 @@ class PostgresStore:
                 added = 0
                 for row in rows:
                     cursor = conn.execute(
-                        "INSERT INTO comments (id, author, text, created) VALUES (%s, %s, %s, %s) "
+                        "INSERT INTO comments (id, author, text, created, edited, status, deleted) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s) "
                         "ON CONFLICT (id) DO NOTHING",
                         row,
                     )
@@ -254,6 +377,8 @@ class PostgresStore:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             conn.execute(SCHEMA)
+            if conn.execute(UPGRADE_NEEDED).fetchone()[0]:
+                conn.execute(UPGRADE)
         self._schema_ready = True
 
     def _open_pool(self) -> ConnectionPool:
