@@ -8,8 +8,9 @@ from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from .errors import APIError, add_api_headers
+from .spam import PENDING, verdict
 from .stores import Store
-from .stores.base import encode_comment
+from .stores.base import PUBLISHED, encode_comment
 from .validation import clean_comment
 
 bp = Blueprint("comments", __name__)
@@ -42,11 +43,22 @@ def list_comments():
 @bp.post("/api/comments")
 @bp.post("/comments.json")
 def add_comment():
-    """Store a comment; answer 201 with the updated list, as tutorial front ends expect."""
-    cleaned, errors = clean_comment(read_submission())
+    """Store a comment; answer 201 with the updated list, as tutorial front ends expect.
+
+    A comment the spam signals hold is answered 202 with the comment, "pending"; a
+    honeypot's catch is answered like any other, 201 with the public list.
+    """
+    submission = read_submission()
+    cleaned, errors = clean_comment(submission)
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
-    comment, snapshot = get_store().add(cleaned["author"], cleaned["text"])
+    max_links = current_app.extensions["comments_settings"]["max_links"]
+    status = verdict(submission, cleaned, max_links) or PUBLISHED
+    comment, snapshot = get_store().add(cleaned["author"], cleaned["text"], status)
+    if status == PENDING:
+        response = json_response(encode_comment(comment), 202)
+        response.headers["Location"] = url_for(".get_comment", comment_id=comment["id"])
+        return response
     response = json_response(snapshot.body, 201, snapshot.etag)
     response.headers["Location"] = url_for(".get_comment", comment_id=comment["id"])
     # The body is the list, not the new comment: say so, so caches file it rightly.
