@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, cli, comments, config, errors, health, origins, pages
+from . import auth, cli, comments, config, editors, errors, health, moderation, origins, pages
 from .stores import open_store
 
 
@@ -27,7 +27,9 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     errors.init_app(app)
     origins.init_app(app, settings)
     auth.init_app(app, settings)
+    editors.init_app(app)
     app.register_blueprint(comments.bp)
+    app.register_blueprint(moderation.bp)
     app.register_blueprint(health.bp)
     pages.init_app(app)
     cli.init_app(app)

@@ -2,6 +2,10 @@
 
 from comments_app import auth
 auth.protect(app, "comments", users={"alice": generate_password_hash("s3cret")})
+
+Two kinds of users: readers (COMMENTS_AUTH_USERS, realm "Comments") and
+moderators (COMMENTS_ADMIN_USERS, realm "Comments moderation"). A moderator's
+login also opens what a reader's does; a reader's never opens moderation.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .errors import error_response
 
 REALM = "Comments"
+MODERATION_REALM = "Comments moderation"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 basic_auth = HTTPBasicAuth(realm=REALM)
+moderator_auth = HTTPBasicAuth(realm=MODERATION_REALM)
 
 # Checking a scrypt hash costs tens of milliseconds of CPU; a page polling every
 # two seconds would pay it on every poll. Remember the passwords that passed, by
@@ -47,15 +53,42 @@ def password_matches(pw_hash: str, password: str) -> bool:
     return True
 
 
-@basic_auth.verify_password
-def verify_password(username: str, password: str) -> str | None:
-    users: dict[str, str] = current_app.extensions["comments_auth_users"]
+def check_user(users: dict[str, str], username: str, password: str) -> str | None:
+    """Return the user name when the password is theirs, else None."""
     pw_hash = users.get(username)
     if pw_hash is None:
         # Spend the same time as for a known user, so names cannot be probed.
         check_password_hash(_dummy_hash(), password)
         return None
     return username if password_matches(pw_hash, password) else None
+
+
+def moderators() -> dict[str, str]:
+    return current_app.extensions.get("comments_admin_users", {})
+
+
+@basic_auth.verify_password
+def verify_password(username: str, password: str) -> str | None:
+    """A reader's login, or a moderator's: moderators may read and post too."""
+    known = [
+        users for users in (current_app.extensions["comments_auth_users"], moderators()) if username in users
+    ]
+    if not known:
+        check_user({}, username, password)
+    return username if any(password_matches(users[username], password) for users in known) else None
+
+
+@moderator_auth.verify_password
+def verify_moderator(username: str, password: str) -> str | None:
+    return check_user(moderators(), username, password)
+
+
+def current_moderator() -> str | None:
+    """Return the moderator the request's Basic credentials name, or None; never answers."""
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic" or credentials.username is None:
+        return None
+    return verify_moderator(credentials.username, credentials.password or "")
 
 
 @basic_auth.error_handler
@@ -65,8 +98,16 @@ def auth_error(status: int):
     return error_response(status)
 
 
+@moderator_auth.error_handler
+def moderator_error(status: int):
+    if status == 401:
+        return error_response(401, "a moderator's user name and password are needed (HTTP Basic auth)")
+    return error_response(status)
+
+
 # login_required answers 401 itself and lets OPTIONS (CORS preflights) through.
 _login = basic_auth.login_required(lambda: None)
+_moderator_login = moderator_auth.login_required(lambda: None)
 
 
 def protect(
@@ -86,7 +127,19 @@ def protect(
         return _login()
 
 
+def protect_moderation(app: Flask, blueprint: str = "moderation") -> None:
+    """Require a moderator's credentials for every request the blueprint answers."""
+
+    @app.before_request
+    def require_moderator():
+        if request.blueprint != blueprint:
+            return None
+        return _moderator_login()
+
+
 def init_app(app: Flask, settings: dict) -> None:
-    """Protect the comments blueprint when COMMENTS_AUTH_USERS names users."""
+    """Protect the comments blueprint when COMMENTS_AUTH_USERS names users; moderation always."""
+    app.extensions["comments_admin_users"] = dict(settings["admin_users"])
     if settings["auth_users"]:
         protect(app, "comments", settings["auth_users"], settings["auth_scope"])
+    protect_moderation(app)
