@@ -12,9 +12,11 @@ from . import (
     cli,
     comments,
     config,
+    editors,
     errors,
     health,
     idempotency,
+    moderation,
     origins,
     pages,
     proxies,
@@ -43,10 +45,12 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     # Idempotency-Key is answered from its record, and only then is a new comment counted.
     origins.init_app(app, settings)
     auth.init_app(app, settings)
+    editors.init_app(app)
     idempotency.init_app(app, settings)
     ratelimit.init_app(app, settings)
     throttle.init_app(app, settings)
     app.register_blueprint(comments.bp)
+    app.register_blueprint(moderation.bp)
     app.register_blueprint(health.bp)
     pages.init_app(app)
     cli.init_app(app)

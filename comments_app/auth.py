@@ -2,6 +2,10 @@
 
 from comments_app import auth
 auth.protect(app, "comments", users={"alice": generate_password_hash("s3cret")})
+
+Two kinds of users: readers (COMMENTS_AUTH_USERS, realm "Comments") and
+moderators (COMMENTS_ADMIN_USERS, realm "Comments moderation"). A moderator's
+login also opens what a reader's does; a reader's never opens moderation.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from .errors import error_response
 from .throttle import get_throttle
 
 REALM = "Comments"
+MODERATION_REALM = "Comments moderation"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 basic_auth = HTTPBasicAuth(realm=REALM)
+moderator_auth = HTTPBasicAuth(realm=MODERATION_REALM)
 
 # Checking a scrypt hash costs tens of milliseconds of CPU; a page polling every
 # two seconds would pay it on every poll. Remember the passwords that passed, by
@@ -35,9 +41,12 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash(os.urandom(16).hex(), method)
 
 
-def _hash_method(users: dict[str, str]) -> str:
+def _hash_method(user_sets: list[dict[str, str]]) -> str:
     """The method of a configured hash, so that an unknown name costs what a known one does."""
-    return next(iter(users.values())).split("$", 1)[0] if users else "scrypt"
+    for users in user_sets:
+        for pw_hash in users.values():
+            return pw_hash.split("$", 1)[0]
+    return "scrypt"
 
 
 def _cache_key(pw_hash: str, password: str) -> tuple[str, bytes]:
@@ -54,25 +63,51 @@ def password_matches(pw_hash: str, password: str) -> bool:
     return True
 
 
-@basic_auth.verify_password
-def verify_password(username: str, password: str) -> str | None:
+def check_user(user_sets: list[dict[str, str]], username: str, password: str) -> str | None:
+    """Return the user name when the password is theirs in one of the sets, else None.
+
+    A password that passed before is known at once. Any other try is counted as a failed
+    login before its hash is computed (and the count taken back when it passes), so a
+    client past COMMENTS_LOGIN_LIMIT gets 429 (throttle.LoginsThrottled) at no hash's cost.
+    """
     if request.authorization is None:
         return None
-    users: dict[str, str] = current_app.extensions["comments_auth_users"]
-    pw_hash = users.get(username)
-    if pw_hash is not None and _cache_key(pw_hash, password) in _verified:
+    hashes = [users[username] for users in user_sets if username in users]
+    if any(_cache_key(pw_hash, password) in _verified for pw_hash in hashes):
         return username
-    # Counted before hashing: a client past the limit is refused here, at no hash's cost.
     throttle = get_throttle()
     throttle.reserve()
-    if pw_hash is None:
+    if not hashes:
         # Spend the same time as for a known user, so names cannot be probed.
-        check_password_hash(_dummy_hash(_hash_method(users)), password)
+        check_password_hash(_dummy_hash(_hash_method(user_sets)), password)
         return None
-    if not password_matches(pw_hash, password):
+    if not any(password_matches(pw_hash, password) for pw_hash in hashes):
         return None
     throttle.release()
     return username
+
+
+def moderators() -> dict[str, str]:
+    return current_app.extensions.get("comments_admin_users", {})
+
+
+@basic_auth.verify_password
+def verify_password(username: str, password: str) -> str | None:
+    """A reader's login, or a moderator's: moderators may read and post too."""
+    return check_user([current_app.extensions["comments_auth_users"], moderators()], username, password)
+
+
+@moderator_auth.verify_password
+def verify_moderator(username: str, password: str) -> str | None:
+    return check_user([moderators()], username, password)
+
+
+def current_moderator() -> str | None:
+    """Return the moderator the request's Basic credentials name, or None; never answers."""
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic" or credentials.username is None:
+        return None
+    return verify_moderator(credentials.username, credentials.password or "")
 
 
 @basic_auth.error_handler
@@ -82,8 +117,16 @@ def auth_error(status: int):
     return error_response(status)
 
 
+@moderator_auth.error_handler
+def moderator_error(status: int):
+    if status == 401:
+        return error_response(401, "a moderator's user name and password are needed (HTTP Basic auth)")
+    return error_response(status)
+
+
 # login_required answers 401 itself and lets OPTIONS (CORS preflights) through.
 _login = basic_auth.login_required(lambda: None)
+_moderator_login = moderator_auth.login_required(lambda: None)
 
 
 def protect(
@@ -103,7 +146,19 @@ def protect(
         return _login()
 
 
+def protect_moderation(app: Flask, blueprint: str = "moderation") -> None:
+    """Require a moderator's credentials for every request the blueprint answers."""
+
+    @app.before_request
+    def require_moderator():
+        if request.blueprint != blueprint:
+            return None
+        return _moderator_login()
+
+
 def init_app(app: Flask, settings: dict) -> None:
-    """Protect the comments blueprint when COMMENTS_AUTH_USERS names users."""
+    """Protect the comments blueprint when COMMENTS_AUTH_USERS names users; moderation always."""
+    app.extensions["comments_admin_users"] = dict(settings["admin_users"])
     if settings["auth_users"]:
         protect(app, "comments", settings["auth_users"], settings["auth_scope"])
+    protect_moderation(app)

@@ -1,23 +1,56 @@
-"""The comments blueprint: list and add comments. Auth is attached from outside (auth.py)."""
+"""The comments blueprint: list, add, edit and delete comments.
+
+Auth is attached from outside (auth.py for logins, editors.py for who may change
+a comment): the handlers carry no auth code.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, g, request, url_for
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import BaseConverter, ValidationError
 
+from . import tokens
+from .editors import AUTHOR
 from .errors import APIError, add_api_headers
-from .spam import PENDING, verdict
+from .spam import SPAM, verdict
 from .stores import Store
-from .stores.base import PUBLISHED, encode_comment
-from .validation import clean_comment
+from .stores.base import EDITABLE, PENDING, PUBLISHED, STATUSES, encode_comment
+from .validation import clean_changes, clean_comment
 
 bp = Blueprint("comments", __name__)
+
+# The largest id either store can hold (PostgreSQL's bigint).
+MAX_ID = 2**63 - 1
+
+
+class CommentId(BaseConverter):
+    """One URL per comment: ASCII digits, no leading zeros (no fullwidth or Arabic-Indic ones)."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+# Before the routes below: they are added to the app's map when it registers the blueprint.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("comment_id", CommentId))
 
 
 def get_store() -> Store:
     return current_app.extensions["comments_store"]
+
+
+def settings() -> dict:
+    return current_app.extensions["comments_settings"]
 
 
 def json_response(body: bytes, status: int = 200, etag: str | None = None):
@@ -43,35 +76,63 @@ def list_comments():
 @bp.post("/api/comments")
 @bp.post("/comments.json")
 def add_comment():
-    """Store a comment; answer 201 with the updated list, as tutorial front ends expect.
-
-    A comment the spam signals hold is answered 202 with the comment, "pending"; a
-    honeypot's catch is answered like any other, 201 with the public list.
-    """
+    """Store a comment; answer 201 with the updated list, as tutorial front ends expect,
+    or, under pre-moderation or when the spam signals hold it, 202 with the comment alone,
+    pending. A honeypot's catch is kept as spam and answered as any comment would be."""
     submission = read_submission()
     cleaned, errors = clean_comment(submission)
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
-    max_links = current_app.extensions["comments_settings"]["max_links"]
-    status = verdict(submission, cleaned, max_links) or PUBLISHED
-    comment, snapshot = get_store().add(cleaned["author"], cleaned["text"], status)
+    store = get_store()
+    usual = PENDING if settings()["moderation"] == "pre" else PUBLISHED
+    status = verdict(submission, cleaned, settings()["max_links"]) or usual
+    comment, snapshot = store.add(cleaned["author"], cleaned["text"], status)
+    if status == SPAM:
+        # Answered like any comment: the bot learns nothing from the answer.
+        comment, status = {**comment, "status": usual}, usual
+        if usual == PUBLISHED:
+            del comment["status"]
     if status == PENDING:
         response = json_response(encode_comment(comment), 202)
+    else:
+        response = json_response(snapshot.body, 201, snapshot.etag)
         response.headers["Location"] = url_for(".get_comment", comment_id=comment["id"])
-        return response
-    response = json_response(snapshot.body, 201, snapshot.etag)
-    response.headers["Location"] = url_for(".get_comment", comment_id=comment["id"])
-    # The body is the list, not the new comment: say so, so caches file it rightly.
-    response.headers["Content-Location"] = request.path
+        # The body is the list, not the new comment: say so, so caches file it rightly.
+        response.headers["Content-Location"] = request.path
+    response.headers[tokens.HEADER] = tokens.make(store.secret_key(), comment["id"])
     return response
 
 
-@bp.get("/api/comments/<int:comment_id>")
+@bp.get("/api/comments/<comment_id:comment_id>")
 def get_comment(comment_id: int):
     comment = get_store().get(comment_id)
     if comment is None:
         raise APIError(404, f"there is no comment with id {comment_id}")
     return json_response(encode_comment(comment))
+
+
+@bp.patch("/api/comments/<comment_id:comment_id>")
+def edit_comment(comment_id: int):
+    """Change a comment's author or text (or, for moderators, its status); answer it."""
+    changes, errors = clean_changes(read_submission(), STATUSES)
+    if errors:
+        raise APIError(400, "; ".join(errors.values()), fields=errors)
+    # Under pre-moderation an author's edit goes back to the queue, so that
+    # an approved comment cannot be turned into another one.
+    if (
+        g.comment_editor == AUTHOR
+        and settings()["moderation"] == "pre"
+        and any(field in changes for field in EDITABLE)
+    ):
+        changes["status"] = PENDING
+    comment, _ = get_store().update(comment_id, changes)
+    return json_response(encode_comment(comment))
+
+
+@bp.delete("/api/comments/<comment_id:comment_id>")
+def delete_comment(comment_id: int):
+    get_store().delete(comment_id)
+    return add_api_headers(current_app.response_class(status=204))
 
 
 def read_submission() -> Mapping:

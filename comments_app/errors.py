@@ -6,6 +6,7 @@ from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from .stores import StoreError
+from .stores.base import CommentNotFound
 
 MESSAGES = {
     400: "the request could not be understood",
@@ -49,6 +50,10 @@ def handle_api_error(error: APIError):
     return error_response(error.status, error.message, **error.extra)
 
 
+def handle_not_found(error: CommentNotFound):
+    return error_response(404, str(error))
+
+
 def handle_store_error(error: StoreError):
     current_app.logger.error("%s", error)
     return error_response(503, str(error))
@@ -73,5 +78,6 @@ def handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(StoreError, handle_store_error)
+    app.register_error_handler(CommentNotFound, handle_not_found)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -46,3 +46,31 @@ def field_problem(field: str, value: object, limit: int) -> str | None:
     if bad.group() in "\r\n":
         return f"{field} must be a single line"
     return f"{field} contains control characters or invalid Unicode"
+
+
+def clean_changes(form: Mapping, statuses: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """Return (the cleaned changes of an edit, {field: why it is refused}).
+
+    author and text are checked exactly as in a new comment; status must be one
+    of statuses. Other fields are ignored, as in a new comment.
+    """
+    changes: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for field, limit in LIMITS.items():
+        if field not in form:
+            continue
+        value = form.get(field)
+        problem = field_problem(field, value, limit)
+        if problem:
+            errors[field] = problem
+        else:
+            changes[field] = value.strip()
+    if "status" in form:
+        status = form.get("status")
+        if status in statuses:
+            changes["status"] = status
+        else:
+            errors["status"] = f"status must be one of {', '.join(statuses)}"
+    if not changes and not errors:
+        errors["text"] = "nothing to change: send text, author or status"
+    return changes, errors

@@ -1,0 +1,31 @@
+"""The moderation blueprint: every comment with its status, for moderators.
+
+Moderators' auth is attached from outside (auth.protect_moderation); changes go
+through PATCH and DELETE on /api/comments/<id> (comments.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, request
+
+from .errors import APIError, add_api_headers
+from .stores.base import STATUSES
+
+bp = Blueprint("moderation", __name__)
+
+
+@bp.get("/api/moderation/comments")
+def list_for_moderation():
+    """Answer every comment not deleted, oldest first, each with its status (?status= filters)."""
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        raise APIError(
+            400, f"status must be one of {', '.join(STATUSES)}", fields={"status": "unknown status"}
+        )
+    comments = current_app.extensions["comments_store"].moderation(status)
+    body = json.dumps(comments, ensure_ascii=False).encode()
+    response = add_api_headers(current_app.response_class(body, content_type="application/json"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
