@@ -6,6 +6,7 @@ import json
 
 import pytest
 import requests
+from werkzeug.security import generate_password_hash
 
 from comments_app.spam import count_links
 
@@ -14,8 +15,16 @@ def stored(comments_file) -> dict[str, dict]:
     return {c["text"]: c for c in json.loads(comments_file.read_text())}
 
 
+MOD_HASH = generate_password_hash("mod-pw")
+
+
 def test_honeypot_and_links_on_a_live_server(start_server, comments_file):
-    server = start_server(workers=4, COMMENTS_FILE=str(comments_file), COMMENTS_MAX_LINKS="2")
+    server = start_server(
+        workers=4,
+        COMMENTS_FILE=str(comments_file),
+        COMMENTS_MAX_LINKS="2",
+        COMMENTS_ADMIN_USERS=f"mod:{MOD_HASH}",
+    )
     api = server.url + "/api/comments"
 
     person = requests.post(api, json={"author": "ann", "text": "see https://a.example and www.b.example"})
@@ -33,7 +42,7 @@ def test_honeypot_and_links_on_a_live_server(start_server, comments_file):
     held = requests.post(api, json={"author": "cat", "text": linky})
     assert held.status_code == 202
     assert held.json()["status"] == "pending" and held.json()["text"] == linky
-    assert requests.get(server.url + held.headers["Location"]).status_code == 404
+    assert requests.get(f"{api}/{held.json()['id']}").status_code == 404
 
     public = [c["text"] for c in requests.get(api).json()]
     assert public == [person.json()[0]["text"]]
@@ -41,6 +50,16 @@ def test_honeypot_and_links_on_a_live_server(start_server, comments_file):
     assert on_disk["cheap pills"]["status"] == "spam"
     assert on_disk[linky]["status"] == "pending"
     assert "status" not in on_disk[public[0]]
+
+    # Moderators see both, each with its status, and may filter by it.
+    queue = requests.get(server.url + "/api/moderation/comments", auth=("mod", "mod-pw"))
+    assert [(c["text"], c["status"]) for c in queue.json()] == [
+        (public[0], "published"),
+        ("cheap pills", "spam"),
+        (linky, "pending"),
+    ]
+    spam_only = requests.get(server.url + "/api/moderation/comments?status=spam", auth=("mod", "mod-pw"))
+    assert [c["text"] for c in spam_only.json()] == ["cheap pills"]
 
 
 def test_an_empty_honeypot_is_a_person(client):
