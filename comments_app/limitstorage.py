@@ -59,7 +59,11 @@ class SqliteStorage(Storage):
         if conn is not None and self._local.pid == os.getpid():
             return conn
         # The counters name client addresses: readable by the server's user only.
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        try:
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError as error:
+            # An error of this storage's kind, so that callers let the request through.
+            raise sqlite3.OperationalError(f"cannot open {self.path}: {error.strerror}") from None
         conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         # Counts may lose their last moments in a power cut; they need no fsync per hit.

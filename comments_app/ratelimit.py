@@ -50,7 +50,12 @@ def too_many_response(message: str, seconds: int):
 def handle_rate_limit(error: RateLimitExceeded):
     limiter: Limiter = current_app.extensions["comments_limiter"]
     current = limiter.current_limit
-    seconds = retry_after(current.window.reset_time) if current else 60
+    try:
+        seconds = retry_after(current.window.reset_time) if current else 60
+    except Exception:
+        # The storage failed between counting and this answer: a whole window is safe.
+        current_app.logger.exception("cannot read when the rate limit resets")
+        seconds = error.limit.limit.get_expiry()
     return too_many_response(f"too many comments from your address (at most {error.limit.limit})", seconds)
 
 

@@ -201,3 +201,24 @@ def test_an_unknown_name_costs_what_a_known_one_does(guarded):
         assert login(guarded.url, "mallory", "wrong", f"198.51.100.{n + 10}").status_code == 401
     unknown = worker_cpu_seconds(guarded) - before
     assert known / 2 < unknown < known * 2, (known, unknown)
+
+
+def test_a_broken_limits_file_lets_comments_and_logins_through(tmp_path):
+    from comments_app import create_app
+
+    app = create_app(
+        {
+            "COMMENTS_FILE": str(tmp_path / "c.json"),
+            "COMMENTS_LIMITS_FILE": str(tmp_path / "missing-folder" / "limits.sqlite3"),
+            "COMMENTS_RATE_LIMIT": "1/minute",
+            "COMMENTS_AUTH_USERS": f"alice:{generate_password_hash('right')}",
+            "COMMENTS_AUTH_SCOPE": "write",
+        }
+    )
+    client = app.test_client()
+    posts = [
+        client.post("/api/comments", json={"author": "a", "text": f"t{n}"}, auth=("alice", "right")).status_code
+        for n in range(3)
+    ]
+    assert posts == [201, 201, 201]
+    assert client.post("/api/comments", json={"author": "a", "text": "x"}, auth=("alice", "no")).status_code == 401

@@ -14,9 +14,13 @@ import random
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from .base import StoreError
 
 # Records are kept this long: the promise is at least 24 hours.
 KEEP_SECONDS = 48 * 3600
@@ -58,6 +62,15 @@ def encode_headers(headers: dict[str, str]) -> str:
     return json.dumps(headers, ensure_ascii=False)
 
 
+@contextmanager
+def unavailable_on_error(path: Path) -> Iterator[None]:
+    """Answer a failing SQLite file as the store's failure: 503 naming it, not a 500."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise StoreError(f"Idempotency-Key records in {path} cannot be used: {error}") from None
+
+
 SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
@@ -91,7 +104,12 @@ class SqliteRecords:
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        try:
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError as error:
+            raise StoreError(
+                f"Idempotency-Key records cannot be kept in {self.path}: {error.strerror}"
+            ) from None
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         # As durable as the comment it answers for: fsynced at every commit.
@@ -101,6 +119,10 @@ class SqliteRecords:
         return conn
 
     def claim(self, key: str, fingerprint: str) -> Found:
+        with unavailable_on_error(self.path):
+            return self._claim(key, fingerprint)
+
+    def _claim(self, key: str, fingerprint: str) -> Found:
         now = time.time()
         conn = self._connection()
         params = {
@@ -119,16 +141,18 @@ class SqliteRecords:
         ).fetchone()
         if row is None:
             # Released between our insert and our read: try again.
-            return self.claim(key, fingerprint)
+            return self._claim(key, fingerprint)
         stored_fingerprint, status, headers, body = row
         answer = Answer(status, json.loads(headers), bytes(body)) if status is not None else None
         return Found(claimed=False, fingerprint=stored_fingerprint, answer=answer)
 
     def complete(self, key: str, answer: Answer) -> None:
-        self._connection().execute(
-            "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE key = ?",
-            (answer.status, encode_headers(answer.headers), answer.body, key),
-        )
+        with unavailable_on_error(self.path):
+            self._connection().execute(
+                "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE key = ?",
+                (answer.status, encode_headers(answer.headers), answer.body, key),
+            )
 
     def release(self, key: str) -> None:
-        self._connection().execute("DELETE FROM idempotency WHERE key = ? AND status IS NULL", (key,))
+        with unavailable_on_error(self.path):
+            self._connection().execute("DELETE FROM idempotency WHERE key = ? AND status IS NULL", (key,))
