@@ -162,3 +162,6 @@ def init_app(app: Flask, settings: dict) -> None:
     if settings["auth_users"]:
         protect(app, "comments", settings["auth_users"], settings["auth_scope"])
     protect_moderation(app)
+    if settings["auth_users"] or settings["admin_users"]:
+        # Made now, not on the first unknown name, whose answer would otherwise take two hashes.
+        _dummy_hash(_hash_method([settings["auth_users"], settings["admin_users"]]))
