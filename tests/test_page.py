@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from werkzeug.security import generate_password_hash
 
 from .conftest import ROOT, require
@@ -283,7 +284,7 @@ def test_a_429_says_when_to_try_again_and_keeps_the_text(start_server, comments_
     page.get_by_text("No comments yet").wait_for()
     post_through_form(page, "Ann", "First, allowed")
     page.locator(".comment-text", has_text="First, allowed").wait_for()
-    page.wait_for_function("document.querySelector('textarea').value === ''")
+    expect(page.get_by_label("Comment")).to_have_value("")
     post_through_form(page, "Ann", "Second, *too soon*")
     alert = page.get_by_role("alert")
     alert.wait_for()
@@ -316,7 +317,7 @@ def test_a_post_whose_answer_is_lost_is_retried_and_stored_once(start_server, co
     )
     post_through_form(page, "Ann", "Only once, please")
     page.locator(".comment-text", has_text="Only once, please").wait_for()
-    page.wait_for_function("document.querySelector('textarea').value === ''")
+    expect(page.get_by_label("Comment")).to_have_value("")
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
     assert [c["text"] for c in json.loads(comments_file.read_text())] == ["Only once, please"]
     # The next submission has a key of its own.
@@ -336,8 +337,8 @@ def test_the_honeypot_is_out_of_sight_and_out_of_reach(start_server, comments_fi
     assert page.get_by_role("textbox", name="Leave this empty").count() == 0
     page.get_by_label("Comment").focus()
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.name") != "website"
+    expect(trap).not_to_be_focused()
     post_through_form(page, "Ann", "A person")
     page.locator(".comment-text", has_text="A person").wait_for()
-    page.wait_for_function("document.querySelector('textarea').value === ''")
+    expect(page.get_by_label("Comment")).to_have_value("")
     assert "website" not in json.loads(comments_file.read_text())[0]
