@@ -449,3 +449,20 @@ def test_kill_9_in_a_storm_leaves_a_valid_store_with_everything_acknowledged(set
         path = Path(settings["COMMENTS_FILE"])
         parse_list(path.read_bytes())
         assert not path.with_name("comments.json.tmp").exists() or JsonFileStore(path)
+
+
+def test_json_get_by_id_never_parses_the_whole_file(tmp_path, monkeypatch):
+    """Another process's version is read, not parsed: one comment costs one line's parse."""
+    path = tmp_path / "comments.json"
+    writer = JsonFileStore(path)
+    for number in range(50):
+        writer.add("a", f"comment {number}", status="hidden" if number == 7 else "published")
+    reader = JsonFileStore(path)
+
+    def must_not_parse(body):
+        raise AssertionError("the whole file was parsed")
+
+    monkeypatch.setattr("comments_app.stores.jsonfile.parse_list", must_not_parse)
+    assert reader.get(30)["text"] == "comment 29"
+    assert reader.get(8) is None
+    assert len(json.loads(reader.snapshot().body)) == 49

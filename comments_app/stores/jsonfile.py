@@ -90,7 +90,9 @@ class _Version:
     def all_public(self) -> bool:
         if self._items is not None:
             return all(is_public(item) for item in self._items)
-        return self.body.count(b"\n{") == self.body.count(b'\n{"id": ')
+        # Lines start with {"id": (published), {"status": or {"deleted": (see
+        # base.normalize); a search for the last two is much cheaper than counting.
+        return b'\n{"status": ' not in self.body and b'\n{"deleted": ' not in self.body
 
     @cached_property
     def public_body(self) -> bytes:
@@ -154,8 +156,9 @@ class JsonFileStore:
     it. Processes take turns by the lock.
 
     The lock file also holds a hint: the signatures and last ids of the version
-    replaced and the version written, with a checksum, so that any process can
-    append to a version it did not write without parsing it.
+    replaced and the version written, and whether each holds published comments
+    only, with a checksum, so that any process can append to a version it did
+    not write, and serve it, without parsing or searching it.
 
     The ETag is a keyed digest of the file's signature: opaque, the same in every
     worker, and known from a stat.
@@ -259,9 +262,10 @@ class JsonFileStore:
             return _MISSING
         except OSError as error:
             raise StoreUnreadable(self.path, error.strerror or str(error)) from None
-        last = self._read_hint(lock_fd).get(sig)
-        if last is not None:
-            version = _Version(sig, body, last, self._etag_for(sig))
+        hint = self._read_hint(lock_fd).get(sig)
+        if hint is not None:
+            version = _Version(sig, body, hint[0], self._etag_for(sig))
+            version.all_public = bool(hint[1])
         else:
             try:
                 items = parse_list(body)
@@ -271,8 +275,9 @@ class JsonFileStore:
         self._version = version
         return version
 
-    def _read_hint(self, lock_fd: int | None) -> dict[Signature, int]:
-        """Return {signature: last id} for the versions the last writer replaced and wrote."""
+    def _read_hint(self, lock_fd: int | None) -> dict[Signature, tuple[int, int]]:
+        """Return {signature: (last id, 1 when every comment is published)} for the
+        versions the last writer replaced and wrote."""
         try:
             if lock_fd is not None:
                 raw = os.pread(lock_fd, HINT_SIZE, 0)
@@ -283,9 +288,9 @@ class JsonFileStore:
         except (OSError, ValueError):
             return {}
         # No hint, or one torn by a crash or read while written: parse the file instead.
-        if len(numbers) != 8 or zlib.crc32(raw[: HINT_SIZE - 10]) != checksum:
+        if len(numbers) != 10 or zlib.crc32(raw[: HINT_SIZE - 10]) != checksum:
             return {}
-        return {tuple(numbers[0:3]): numbers[3], tuple(numbers[4:7]): numbers[7]}
+        return {tuple(numbers[0:3]): tuple(numbers[3:5]), tuple(numbers[5:8]): tuple(numbers[8:10])}
 
     # Writing
 
@@ -317,11 +322,11 @@ class JsonFileStore:
                 # processes wrote goes into this version too.
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
-                version = self._current(lock_fd)
-                written = self._apply(version, batch)
+                previous = self._current(lock_fd)
+                written = self._apply(previous, batch)
                 if written is not None:
-                    body, last = written
-                    sig = self._write(body, version, lock_fd, last)
+                    body, last, public = written
+                    sig = self._write(body, previous, lock_fd, last, public)
         except Exception as error:
             # Every change of the batch fails with the write, or with the lock
             # when it could not be had (then the batch is whatever was queued).
@@ -335,16 +340,19 @@ class JsonFileStore:
                 raise
             return
         if written is not None:
-            self._version = _Version(sig, body, last, self._etag_for(sig))
+            version = _Version(sig, body, last, self._etag_for(sig))
+            version.all_public = public
+            self._version = version
         snapshot = self._current().snapshot if written is None else self._version.snapshot
         for pending in batch:
             if not pending.finished:
                 pending.finish(snapshot=snapshot)
 
     @staticmethod
-    def _apply(version: _Version, batch: list[_Pending]) -> tuple[bytes, int] | None:
-        """Make the batch's changes to version; return (the new body, last id), or None
-        when nothing changes. A change to a missing comment finishes with its error."""
+    def _apply(version: _Version, batch: list[_Pending]) -> tuple[bytes, int, bool] | None:
+        """Make the batch's changes to version; return (the new body, last id, whether
+        every comment is published), or None when nothing changes. A change to a
+        missing comment finishes with its error."""
         last = version.last_id
         if version.appendable and all(pending.kind == "add" for pending in batch):
             # The common case, and the cheap one: append without splitting the file.
@@ -353,7 +361,8 @@ class JsonFileStore:
                 last += 1
                 pending.record = new_comment(last, **pending.details)
                 added.append(encode_comment(pending.record))
-            return append_encoded(version.body, added), last
+            public = version.all_public and all(map(is_public_line, added))
+            return append_encoded(version.body, added), last, public
         # A file we did not write (a tutorial's, or edited by hand) is rewritten
         # once in our layout; later writes append.
         lines = list(version.lines)
@@ -379,9 +388,11 @@ class JsonFileStore:
                 pending.record = changed(record, pending.details["changes"])
             lines[position] = encode_comment(pending.record)
             changes = True
-        return (encode_list(lines), last) if changes else None
+        if not changes:
+            return None
+        return encode_list(lines), last, all(map(is_public_line, lines))
 
-    def _write(self, body: bytes, previous: _Version, lock_fd: int, last: int) -> Signature:
+    def _write(self, body: bytes, previous: _Version, lock_fd: int, last: int, public: bool) -> Signature:
         """Replace the file with body atomically and durably; return the new signature."""
         # Strictly later than the version it replaces, so that a reused inode
         # number can never bring back an old signature.
@@ -401,7 +412,7 @@ class JsonFileStore:
                 os.close(fd)
             # The hint names both versions before the rename, so no reader ever
             # sees the new file without its hint.
-            self._write_hint(lock_fd, previous, sig, last)
+            self._write_hint(lock_fd, previous, (*sig, last, int(public)))
             os.replace(self.tmp_path, self.path)
             self._fsync_folder()
         except OSError as error:
@@ -420,11 +431,13 @@ class JsonFileStore:
             os.close(fd)
 
     @staticmethod
-    def _write_hint(lock_fd: int, previous: _Version, sig: Signature, last: int) -> None:
+    def _write_hint(lock_fd: int, previous: _Version, new: tuple[int, ...]) -> None:
         # A hint, checked against the file's signature before use: no fsync needed.
         # Fixed width, so that it overwrites the last one without a truncate.
-        old = (*previous.sig, previous.last_id) if previous.sig and previous.appendable else (0, 0, 0, 0)
-        record = "".join(f"{number:20d} " for number in (*old, *sig, last)).encode()
+        old = (0,) * 5
+        if previous.sig and previous.appendable:
+            old = (*previous.sig, previous.last_id, int(previous.all_public))
+        record = "".join(f"{number:20d} " for number in (*old, *new)).encode()
         os.pwrite(lock_fd, record + b"%10d" % zlib.crc32(record), 0)
 
     def _remove_leftovers(self) -> None:
@@ -435,5 +448,5 @@ class JsonFileStore:
             self.tmp_path.unlink(missing_ok=True)
 
 
-# The hint: eight numbers of 20 characters and a space each, then a CRC-32 of 10 digits.
-HINT_SIZE = 8 * 21 + 10
+# The hint: ten numbers of 20 characters and a space each, then a CRC-32 of 10 digits.
+HINT_SIZE = 10 * 21 + 10
