@@ -13,7 +13,8 @@ run: $(INSTALLED) public/index.html
 
 test: $(INSTALLED) public/index.html lint test-ui test-python
 
-test-python: $(INSTALLED)
+# The browser tests run the built page: rebuild it first when its sources changed.
+test-python: $(INSTALLED) public/index.html
 	$(BIN)/python -m pytest
 
 test-ui: $(UI_INSTALLED)

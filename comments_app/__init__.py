@@ -14,7 +14,9 @@ from . import (
     config,
     editors,
     errors,
+    headers,
     health,
+    hosts,
     idempotency,
     moderation,
     origins,
@@ -41,6 +43,9 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     proxies.init_app(app, settings)
     errors.init_app(app)
+    headers.init_app(app, settings)
+    # First of the before_request hooks: a refused host is answered before auth or CSRF.
+    hosts.init_app(app, settings)
     # The order of the request hooks: cross-site checks, then auth, then a repeated
     # Idempotency-Key is answered from its record, and only then is a new comment counted.
     origins.init_app(app, settings)

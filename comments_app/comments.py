@@ -15,6 +15,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 from . import tokens
 from .editors import AUTHOR
 from .errors import APIError, add_api_headers
+from .prefer import wants_minimal
 from .spam import SPAM, verdict
 from .stores import Store
 from .stores.base import EDITABLE, PENDING, PUBLISHED, STATUSES, encode_comment
@@ -57,7 +58,7 @@ def json_response(body: bytes, status: int = 200, etag: str | None = None):
     response = current_app.response_class(body, status=status, content_type="application/json")
     if etag is not None:
         response.headers["ETag"] = f'"{etag}"'
-    return add_api_headers(response)
+    return response
 
 
 @bp.get("/api/comments")
@@ -78,7 +79,8 @@ def list_comments():
 def add_comment():
     """Store a comment; answer 201 with the updated list, as tutorial front ends expect,
     or, under pre-moderation or when the spam signals hold it, 202 with the comment alone,
-    pending. A honeypot's catch is kept as spam and answered as any comment would be."""
+    pending. With Prefer: return=minimal (RFC 7240) a 201 is the new comment alone. A
+    honeypot's catch is kept as spam and answered as any comment would be."""
     submission = read_submission()
     cleaned, errors = clean_comment(submission)
     if errors:
@@ -92,13 +94,20 @@ def add_comment():
         comment, status = {**comment, "status": usual}, usual
         if usual == PUBLISHED:
             del comment["status"]
+    location = url_for(".get_comment", comment_id=comment["id"])
     if status == PENDING:
         response = json_response(encode_comment(comment), 202)
+    elif wants_minimal(request.headers):
+        response = json_response(encode_comment(comment), 201)
+        response.headers["Preference-Applied"] = "return=minimal"
+        response.headers["Content-Location"] = location
+        response.headers["Location"] = location
     else:
         response = json_response(snapshot.body, 201, snapshot.etag)
-        response.headers["Location"] = url_for(".get_comment", comment_id=comment["id"])
+        response.headers["Location"] = location
         # The body is the list, not the new comment: say so, so caches file it rightly.
         response.headers["Content-Location"] = request.path
+    response.vary.add("Prefer")
     response.headers[tokens.HEADER] = tokens.make(store.secret_key(), comment["id"])
     return response
 

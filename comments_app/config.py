@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,6 +46,8 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_MODERATION": "off",
         "COMMENTS_EDIT_WINDOW": "900",
         "COMMENTS_SECRET_KEY": "",
+        "COMMENTS_ALLOWED_HOSTS": "",
+        "COMMENTS_FRAME_ANCESTORS": "",
         "DATABASE_URL": "",
         "COMMENTS_DB_TIMEOUT": "3",
         # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
@@ -80,6 +83,8 @@ def validate(config: Mapping) -> dict:
         "secret_key": parse_secret_key(config["COMMENTS_SECRET_KEY"]),
         "auth_scope": parse_choice("COMMENTS_AUTH_SCOPE", config["COMMENTS_AUTH_SCOPE"], AUTH_SCOPES),
         "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),
+        "allowed_hosts": parse_hosts(config["COMMENTS_ALLOWED_HOSTS"]),
+        "frame_ancestors": parse_frame_ancestors(config["COMMENTS_FRAME_ANCESTORS"]),
         "database_url": database_url,
         "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
         "trusted_proxies": parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
@@ -207,24 +212,72 @@ def parse_secret_key(value: str) -> bytes | None:
 
 def parse_origins(value: str) -> tuple[str, ...]:
     """Parse the comma-separated CORS origins; "*" alone allows reading from anywhere."""
-    origins = tuple(filter(None, (part.strip().rstrip("/") for part in str(value).split(","))))
+    origins = split_list(value)
     if "*" in origins:
         if len(origins) > 1:
             raise ConfigError("COMMENTS_CORS_ORIGINS", "use either * alone or a list of origins")
         return origins
+    return check_origins("COMMENTS_CORS_ORIGINS", origins)
+
+
+def parse_frame_ancestors(value: str) -> tuple[str, ...]:
+    """Parse the origins of the sites that may show the page in a frame."""
+    return check_origins("COMMENTS_FRAME_ANCESTORS", split_list(value))
+
+
+def split_list(value: str) -> tuple[str, ...]:
+    return tuple(filter(None, (part.strip().rstrip("/") for part in str(value).split(","))))
+
+
+def check_origins(name: str, origins: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse anything that is not a plain http(s) origin: no path, pattern, quote or space."""
     for origin in origins:
         parts = urlsplit(origin)
         if (
-            any(char in origin for char in "*?\\^$()[]")
+            any(char in origin for char in "*?\\^$()[]'\";,@ \t\r\n")
             or parts.scheme not in ("http", "https")
             or not parts.netloc
             or parts.path
+            or parts.query
+            or parts.fragment
         ):
             raise ConfigError(
-                "COMMENTS_CORS_ORIGINS",
-                f"{origin!r} is not an origin like https://example.com or http://localhost:5173",
+                name, f"{origin!r} is not an origin like https://example.com or http://localhost:5173"
             )
     return origins
+
+
+HOST_LABELS = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
+def parse_hosts(value: str) -> tuple[str, ...]:
+    """Parse the comma-separated host names ("example.com", ".example.com", or "*" alone)."""
+    hosts = [host_entry(part.strip()) for part in str(value).split(",") if part.strip()]
+    if "*" in hosts and len(hosts) > 1:
+        raise ConfigError("COMMENTS_ALLOWED_HOSTS", "use either * alone or a list of host names")
+    return tuple(hosts)
+
+
+def host_entry(entry: str) -> str:
+    """Return one allowed host, lower case and IDNA-encoded, as Flask's TRUSTED_HOSTS matches it."""
+    if entry == "*":
+        return entry
+    if entry.startswith("["):
+        raise ConfigError(
+            "COMMENTS_ALLOWED_HOSTS",
+            f"{entry!r}: IPv6 addresses cannot be listed (Flask's host check cannot match them); use a name",
+        )
+    dot, name = (".", entry[1:]) if entry.startswith(".") else ("", entry)
+    try:
+        name = name.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        name = ""
+    if not HOST_LABELS.fullmatch(name) or len(name) > 253:
+        raise ConfigError(
+            "COMMENTS_ALLOWED_HOSTS",
+            f"{entry!r} is not a host name like example.com or .example.com (no scheme, port or path)",
+        )
+    return dot + name
 
 
 def check_database_url(url: str) -> None:

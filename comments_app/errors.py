@@ -35,14 +35,6 @@ def error_response(status: int, message: str | None = None, **extra):
     body = {"error": message or MESSAGES.get(status, "error"), **extra}
     response = jsonify(body)
     response.status_code = status
-    return add_api_headers(response)
-
-
-def add_api_headers(response):
-    """Add what every API answer carries: revalidate before reuse, no type sniffing."""
-    headers = response.headers
-    headers["Cache-Control"] = "no-cache"
-    headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_cors import CORS
 
 from .errors import APIError
@@ -45,14 +46,28 @@ def init_app(app: Flask, settings: dict) -> None:
     app.before_request(lambda: check_origin(writers))
     if not origins:
         return
+    # CORS headers go only to a request whose Origin is allowed (flask-cors would otherwise
+    # answer a request without Origin with the first configured origin and credentials,
+    # disclosing the setting); since the answer then depends on Origin, caches are told so.
+    app.after_request(vary_on_origin)
     CORS(
         app,
         resources={path: {} for path in API_PATHS},
         origins=list(origins),
         methods=["GET", "HEAD"] if origins == ("*",) else ["GET", "HEAD", "POST", "PATCH", "DELETE"],
-        allow_headers=["Content-Type", "Authorization", "If-None-Match", "Comment-Token"],
-        expose_headers=["ETag", "Location", "Comment-Token"],
+        allow_headers=["Content-Type", "Authorization", "If-None-Match", "Prefer", "Comment-Token"],
+        expose_headers=["ETag", "Location", "Preference-Applied", "Comment-Token"],
         supports_credentials=origins != ("*",),
         send_wildcard=origins == ("*",),
         max_age=600,
+        always_send=False,
     )
+
+
+API_PATH = re.compile("|".join(API_PATHS))
+
+
+def vary_on_origin(response: Response) -> Response:
+    if API_PATH.fullmatch(request.path):
+        response.vary.add("Origin")
+    return response

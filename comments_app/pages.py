@@ -28,12 +28,6 @@ class PublicPath(PathConverter):
     regex = r"(?!api/)[^/].*?"
 
 
-@bp.after_request
-def no_sniffing(response):
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def init_app(app: Flask) -> None:
     app.url_map.converters["public"] = PublicPath
     app.register_blueprint(bp)

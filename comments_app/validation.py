@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 LIMITS = {"author": 100, "text": 10_000}
@@ -21,6 +22,8 @@ def clean_comment(form: Mapping) -> tuple[dict[str, str], dict[str, str]]:
     errors: dict[str, str] = {}
     for field, limit in LIMITS.items():
         value = form.get(field)
+        if field == "author" and isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value)
         problem = field_problem(field, value, limit)
         if problem:
             errors[field] = problem
@@ -41,11 +44,37 @@ def field_problem(field: str, value: object, limit: int) -> str | None:
     if len(value) > limit:
         return f"{field} is {len(value):,} characters long; the limit is {limit:,}"
     bad = FORBIDDEN[field].search(value)
-    if bad is None:
-        return None
-    if bad.group() in "\r\n":
-        return f"{field} must be a single line"
-    return f"{field} contains control characters or invalid Unicode"
+    if bad is not None:
+        if bad.group() in "\r\n":
+            return f"{field} must be a single line"
+        return f"{field} contains control characters or invalid Unicode"
+    if field == "author":
+        return name_problem(value)
+    return None
+
+
+def name_problem(name: str) -> str | None:
+    """Say why a (normalised) name could pass for another, or None when it is fine.
+
+    Invisible characters make "Admin" + zero width space look like "Admin", bidi controls
+    show "Ad" + RLO + "nim" as "Adnim" reversed, and private-use characters look like
+    whatever a font draws for them: none of them belongs in a name people read.
+    """
+    for char in name:
+        category = unicodedata.category(char)
+        if category in ("Zl", "Zp"):
+            return "author must be a single line"
+        if category == "Cf":
+            return f"author contains an invisible formatting character ({describe(char)})"
+        if category == "Co":
+            return f"author contains a private-use character ({describe(char)})"
+    return None
+
+
+def describe(char: str) -> str:
+    """Name a character for a person: U+202E RIGHT-TO-LEFT OVERRIDE."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X} {name}".rstrip()
 
 
 def clean_changes(form: Mapping, statuses: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
@@ -60,6 +89,8 @@ def clean_changes(form: Mapping, statuses: tuple[str, ...]) -> tuple[dict[str, s
         if field not in form:
             continue
         value = form.get(field)
+        if field == "author" and isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value)
         problem = field_problem(field, value, limit)
         if problem:
             errors[field] = problem

@@ -168,3 +168,33 @@ def test_preflight_passes_without_credentials_when_auth_is_on(comments_file):
     )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+@pytest.mark.parametrize(
+    "setting", ["http://localhost:5173, https://box.example", "https://box.example", "*"]
+)
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Origin": "https://other.example"}, {"Origin": "null"}],
+    ids=["no origin", "other origin", "null origin"],
+)
+def test_cors_headers_only_for_an_allowed_origin(comments_file, setting, headers):
+    client = make_client(comments_file, COMMENTS_CORS_ORIGINS=setting)
+    for response in (
+        client.get("/api/comments", headers=headers),
+        client.get("/comments.json", headers=headers),
+        client.options("/api/comments", headers={**headers, "Access-Control-Request-Method": "POST"}),
+    ):
+        if setting == "*" and "Origin" in headers:  # any page may read
+            assert response.headers["Access-Control-Allow-Origin"] == "*"
+            continue
+        assert not [name for name, _ in response.headers if name.startswith("Access-Control-")]
+        assert "Origin" in response.headers["Vary"]
+
+
+def test_cors_allowed_origin_is_echoed_and_varies(comments_file):
+    client = make_client(comments_file, COMMENTS_CORS_ORIGINS="https://box.example")
+    response = client.get("/api/comments", headers={"Origin": "https://box.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://box.example"
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Origin" in response.headers["Vary"]

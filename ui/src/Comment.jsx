@@ -9,7 +9,11 @@ export default function Comment({ comment, now }) {
   return (
     <article className={comment.pending ? 'comment pending' : 'comment'} aria-busy={comment.pending || undefined}>
       <header>
-        <h3 className="comment-author">{comment.author}</h3>
+        {/* <bdi> and dir="auto": a name or text in any direction, or holding stray bidi
+            controls, is laid out on its own and cannot reorder what is around it. */}
+        <h3 className="comment-author">
+          <bdi>{comment.author}</bdi>
+        </h3>
         {comment.pending ? (
           <span className="comment-time">posting…</span>
         ) : (
@@ -21,7 +25,7 @@ export default function Comment({ comment, now }) {
         )}
       </header>
       {/* Sanitized by renderMarkdown (DOMPurify): no script, handler or javascript: URL. */}
-      <div className="comment-text" dangerouslySetInnerHTML={{ __html: html }} />
+      <div className="comment-text" dir="auto" dangerouslySetInnerHTML={{ __html: html }} />
     </article>
   );
 }

@@ -19,4 +19,10 @@ describe('Comment', () => {
     expect(container.querySelector('time')).toBeNull();
     expect(screen.getByText('Hey')).toBeInTheDocument();
   });
+
+  it('isolates the author and the text, so neither can reorder the page', () => {
+    const { container } = render(<Comment comment={{ id: 1, author: 'אבי\u202e', text: '\u202eשלום' }} />);
+    expect(container.querySelector('.comment-author bdi').textContent).toBe('אבי\u202e');
+    expect(container.querySelector('.comment-text')).toHaveAttribute('dir', 'auto');
+  });
 });

@@ -97,6 +97,13 @@ export default function CommentBox({ pollInterval = POLL_INTERVAL }) {
       setPending((list) => [...list, temporary]);
       try {
         const result = await postComment(author, text, extras);
+        if (result.comment) {
+          // Only our comment came back: add it; the next poll brings the rest and its ETag.
+          const { comment } = result;
+          mine.current.add(comment.id);
+          setComments((list) => (list.some((c) => c.id === comment.id) ? list : [...list, comment]));
+          return;
+        }
         const stored = result.comments.filter((c) => c.author === author && c.text === text).at(-1);
         if (stored) mine.current.add(stored.id);
         accept(result.comments, result.etag);

@@ -164,4 +164,24 @@ describe('CommentBox', () => {
     expect(fetchMock).toHaveBeenCalledTimes(2);
     setHidden(false);
   });
+
+  it('asks for the new comment alone and adds it to the list', async () => {
+    fetchMock.mockImplementation((url, options) => {
+      if (options.method !== 'POST') return Promise.resolve(json([ANN], 200, '"v1"'));
+      const stored = { id: 2, author: 'Cy', text: 'Minimal', created: '2026-11-24T12:02:00.000Z' };
+      const answer = json(stored, 201);
+      answer.headers.set('Preference-Applied', 'return=minimal');
+      return Promise.resolve(answer);
+    });
+    const user = userEvent.setup();
+    render(<CommentBox pollInterval={60_000} />);
+    await screen.findByText('First');
+    await postThroughForm(user, 'Cy', 'Minimal');
+    await waitFor(() => expect(screen.queryByText('posting…')).toBeNull());
+    const [, options] = fetchMock.mock.calls.find(([, o]) => o.method === 'POST');
+    expect(options.headers.Prefer).toBe('return=minimal');
+    expect(screen.getByText('First', { selector: 'p' })).toBeInTheDocument();
+    expect(screen.getAllByText('Minimal', { selector: 'p' })).toHaveLength(1);
+    expect(screen.queryByText(/New comment from/)).toBeNull();
+  });
 });

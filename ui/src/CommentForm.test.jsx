@@ -121,4 +121,18 @@ describe('CommentForm', () => {
     await user.click(post);
     expect(onSubmit).toHaveBeenCalledWith('Ann', 'Hi', { website: 'https://spam.example' });
   });
+
+  it('sends a comment once however often it is submitted while posting', async () => {
+    let finish;
+    const onSubmit = vi.fn(() => new Promise((resolve) => (finish = resolve)));
+    const { user, name, comment } = setup(onSubmit);
+    await user.type(name, 'Ann');
+    await user.type(comment, 'Once');
+    // Ctrl+Enter submits the form without the (disabled) button, so the form itself must refuse.
+    await user.keyboard('{Control>}{Enter}{Enter}{Enter}{/Control}');
+    expect(onSubmit).toHaveBeenCalledTimes(1);
+    finish();
+    await vi.waitFor(() => expect(comment).toHaveValue(''));
+    expect(onSubmit).toHaveBeenCalledTimes(1);
+  });
 });

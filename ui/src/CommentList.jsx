@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import Comment from './Comment.jsx';
+import CommentBoundary from './CommentBoundary.jsx';
 
 // Re-render now and then so that "3 minutes ago" stays true.
 function useNow(interval = 30_000) {
@@ -18,9 +19,11 @@ export default function CommentList({ comments }) {
   }
   return (
     <ol className="comment-list">
-      {comments.map((comment) => (
-        <li key={comment.id}>
-          <Comment comment={comment} now={now} />
+      {comments.map((comment, index) => (
+        <li key={comment.id ?? `at-${index}`}>
+          <CommentBoundary comment={comment}>
+            <Comment comment={comment} now={now} />
+          </CommentBoundary>
         </li>
       ))}
     </ol>

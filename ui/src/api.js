@@ -51,9 +51,12 @@ export async function fetchComments(etag, { signal } = {}) {
   return { comments: await response.json(), etag: response.headers.get('ETag') };
 }
 
-// Post a comment; resolve to the updated list and its ETag, as the server answers.
-// website is the form's honeypot field: people leave it empty. A network failure is
-// retried with the same Idempotency-Key, so the comment is stored once at most.
+// Post a comment, asking for the new comment alone (Prefer: return=minimal) rather than
+// the whole list. Resolve to {comment} when the server did so (or answered 202 with the
+// comment, held), else (a server that ignores the preference answers the list, as the
+// tutorial's do) to {comments, etag}. website is the form's honeypot field: people leave
+// it empty. A network failure is retried with the same Idempotency-Key, so the comment is
+// stored once at most.
 export async function postComment(author, text, { website = '', retryDelays = POST_RETRY_DELAYS_MS } = {}) {
   const key = newIdempotencyKey();
   const body = JSON.stringify(website ? { author, text, website } : { author, text });
@@ -62,7 +65,7 @@ export async function postComment(author, text, { website = '', retryDelays = PO
     try {
       response = await fetch(COMMENTS_URL, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `"${key}"` },
+        headers: { 'Content-Type': 'application/json', Prefer: 'return=minimal', 'Idempotency-Key': `"${key}"` },
         body,
         credentials: 'same-origin',
       });
@@ -73,5 +76,9 @@ export async function postComment(author, text, { website = '', retryDelays = PO
     }
   }
   if (!response.ok) throw await errorFrom(response);
-  return { comments: await response.json(), etag: response.headers.get('ETag') };
+  const body = await response.json();
+  if (/\breturn=minimal\b/i.test(response.headers.get('Preference-Applied') ?? '') && !Array.isArray(body)) {
+    return { comment: body };
+  }
+  return { comments: body, etag: response.headers.get('ETag') };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from './markdown.js';
+import { MAX_NESTING, renderMarkdown } from './markdown.js';
+import { PATHOLOGICAL } from './test-fixtures.js';
 
 const HOSTILE = [
   '<img src=x onerror="window.__pwned = 1">',
@@ -52,5 +53,36 @@ describe('renderMarkdown', () => {
     const fragment = parse(renderMarkdown('![a cat](https://cats.example/cat.png)'));
     expect(fragment.querySelector('img')).toBeNull();
     expect(fragment.querySelector('a').textContent).toBe('a cat');
+  });
+
+  it.each(Object.entries(PATHOLOGICAL))('shows %s whole, as text, without throwing', (_, text) => {
+    const fragment = parse(renderMarkdown(text));
+    expect(fragment.textContent.replace(/\s+/g, '')).toBe(text.replace(/\s+/g, ''));
+  });
+
+  it('still renders the nesting real comments use', () => {
+    const fragment = parse(renderMarkdown('> said:\n> - a point\n>   - **a detail**\n\n1. one\n2. two'));
+    expect(fragment.querySelector('blockquote ul ul strong').textContent).toBe('a detail');
+    expect(fragment.querySelectorAll('ol li')).toHaveLength(2);
+    const deepest = `${'- '.repeat(MAX_NESTING / 2 - 2)}deep`;
+    expect(parse(renderMarkdown(deepest)).querySelectorAll('ul')).toHaveLength(MAX_NESTING / 2 - 2);
+  });
+
+  it.each([
+    ['https://react.dev/learn', 'https://react.dev/learn'],
+    ['http://example.com', 'http://example.com'],
+    ['mailto:ann@example.com', 'mailto:ann@example.com'],
+    ['ftp://files.example/x', null],
+    ['tel:+1555', null],
+    ['//evil.example/x', null],
+    ['/moderate', null],
+    ['#top', null],
+    ['vbscript:msgbox(1)', null],
+    ['data:text/html,hi', null],
+    ['javascript:alert(1)', null],
+    ['  JAVASCRIPT:alert(1)', null],
+  ])('keeps only http, https and mailto links: %s', (href, kept) => {
+    const link = parse(renderMarkdown(`[link](<${href}>)`)).querySelector('a');
+    expect(link?.getAttribute('href') ?? null).toBe(kept);
   });
 });
