@@ -59,14 +59,14 @@ export async function fetchComments(etag, { signal } = {}) {
 // stored once at most.
 export async function postComment(author, text, { website = '', retryDelays = POST_RETRY_DELAYS_MS } = {}) {
   const key = newIdempotencyKey();
-  const body = JSON.stringify(website ? { author, text, website } : { author, text });
+  const payload = JSON.stringify(website ? { author, text, website } : { author, text });
   let response;
   for (let attempt = 0; ; attempt += 1) {
     try {
       response = await fetch(COMMENTS_URL, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Prefer: 'return=minimal', 'Idempotency-Key': `"${key}"` },
-        body,
+        body: payload,
         credentials: 'same-origin',
       });
       break;
