@@ -14,7 +14,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from . import tokens
 from .editors import AUTHOR
-from .errors import APIError, add_api_headers
+from .errors import APIError
 from .prefer import wants_minimal
 from .spam import SPAM, verdict
 from .stores import Store
@@ -141,7 +141,7 @@ def edit_comment(comment_id: int):
 @bp.delete("/api/comments/<comment_id:comment_id>")
 def delete_comment(comment_id: int):
     get_store().delete(comment_id)
-    return add_api_headers(current_app.response_class(status=204))
+    return current_app.response_class(status=204)
 
 
 def read_submission() -> Mapping:

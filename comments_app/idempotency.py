@@ -16,7 +16,7 @@ import time
 
 from flask import Flask, current_app, g, request
 
-from .errors import APIError, add_api_headers
+from .errors import APIError
 from .stores import open_idempotency
 from .stores.idempotency import Answer
 
@@ -55,7 +55,7 @@ def replay(answer: Answer):
     for name, value in answer.headers.items():
         response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
-    return add_api_headers(response)
+    return response
 
 
 def before_post():

@@ -10,7 +10,7 @@ import json
 
 from flask import Blueprint, current_app, request
 
-from .errors import APIError, add_api_headers
+from .errors import APIError
 from .stores.base import STATUSES
 
 bp = Blueprint("moderation", __name__)
@@ -26,6 +26,6 @@ def list_for_moderation():
         )
     comments = current_app.extensions["comments_store"].moderation(status)
     body = json.dumps(comments, ensure_ascii=False).encode()
-    response = add_api_headers(current_app.response_class(body, content_type="application/json"))
+    response = current_app.response_class(body, content_type="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
