@@ -92,8 +92,9 @@ def add_comment():
     if status == SPAM:
         # Answered like any comment: the bot learns nothing from the answer.
         comment, status = {**comment, "status": usual}, usual
-        if usual == PUBLISHED:
-            del comment["status"]
+    if status == PUBLISHED:
+        # As the list and GET by id show a published comment: without a status.
+        comment = {key: value for key, value in comment.items() if key != "status"}
     location = url_for(".get_comment", comment_id=comment["id"])
     if status == PENDING:
         response = json_response(encode_comment(comment), 202)
