@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import statistics
@@ -136,7 +137,9 @@ class Target:
         os.sync()
 
     def etag(self) -> str | None:
-        return requests.get(self.process.url + "/api/comments").headers.get("ETag")
+        # The identity copy's ETag: wrk sends no Accept-Encoding, and each coding has its own.
+        headers = {"Accept-Encoding": "identity"}
+        return requests.get(self.process.url + "/api/comments", headers=headers).headers.get("ETag")
 
 
 def main() -> int:
@@ -151,10 +154,13 @@ def main() -> int:
     try:
         for size in SIZES:
             measure_size(size, work, cluster, runs, errors)
+        for size in SIZES:
+            measure_codings(size, work, runs, errors)
+        first_load = measure_first_load(work)
     finally:
         cluster.remove()
         shutil.rmtree(work, ignore_errors=True)
-    report = render(runs, errors) + "\n" + measure_limits(gunicorn)
+    report = render(runs, errors) + "\n" + render_codings(runs, first_load) + "\n" + measure_limits(gunicorn)
     print(report)
     (RESULTS / "latest.md").write_text(report)
     print(f"\n(saved to {RESULTS / 'latest.md'})")
@@ -317,6 +323,154 @@ def render(runs: dict, errors: list[str]) -> str:
     if errors:
         out += ["", "Errors:", *(f"- {error}" for error in errors)]
     return "\n".join(out)
+
+
+# Compression: the list in each coding against identity and the in-memory ceiling, and
+# the page's first-load bytes. Comments here vary their words (a fixed vocabulary in a
+# seeded random order), so that they compress about as well as people's comments do,
+# not as well as one sentence repeated.
+
+CODED_MODES = {"GET": None, "GET gzip": "gzip", "GET br": "br"}
+FIRST_LOAD_SIZE = int(os.environ.get("BENCH_FIRST_LOAD", "2000"))
+BROWSER_ACCEPT = "gzip, deflate, br, zstd"  # what Chromium sends
+VOCABULARY = (
+    "the a to of and in is it that for on with this was as but be at not have you are so I "
+    "page comment reply thread server browser list react flask box post read write think agree "
+    "really good bad idea why how when where because maybe never always again later first last "
+    "works broke fixed slow fast cache version deploy build test bench error answer question "
+    "thanks sorry great interesting odd strange simple hard easy long short new old user people"
+)
+WORDS = VOCABULARY.split()
+
+
+def varied_comments(count: int) -> list[dict]:
+    rng = random.Random(7)
+    return [
+        {
+            "id": number,
+            "author": f"{rng.choice(['Ann', 'Bo', 'Cy', 'Dee', 'Eli', 'Fay'])} {rng.randrange(1000)}",
+            "text": " ".join(rng.choice(WORDS) for _ in range(rng.randrange(5, 40))).capitalize() + ".",
+            "created": f"2026-11-{1 + number % 28:02d}T{number % 24:02d}:{number % 60:02d}:00.000Z",
+        }
+        for number in range(1, count + 1)
+    ]
+
+
+def measure_codings(size: int, work: Path, runs: dict, errors: list[str]) -> None:
+    """GET throughput of the file store in each coding, and of the ceiling in identity and gzip."""
+    folder = work / f"codings-{size}"
+    folder.mkdir()
+    json_path = folder / "comments.json"
+    body_path = folder / "body.json"
+    items = varied_comments(size)
+    replace_file(json_path, encode_list([encode_comment(item) for item in items[:-1]]))
+    JsonFileStore(json_path).add(items[-1]["author"], items[-1]["text"])
+    body_path.write_bytes(json_path.read_bytes())
+    processes = [
+        gunicorn("file", "wsgi:app", folder, COMMENTS_FILE=str(json_path)),
+        gunicorn("ceiling", "bench.ceiling:app", folder, BENCH_BODY=str(body_path)),
+    ]
+    plans = [("coded file", processes[0], mode, coding) for mode, coding in CODED_MODES.items()] + [
+        ("coded ceiling", processes[1], mode, coding) for mode, coding in CODED_MODES.items()
+    ]
+    try:
+        for _name, process, _mode, coding in plans:  # warm every worker's caches
+            wrk(process.url, *accept_args(coding))
+        for rep in range(REPS):
+            print(f"codings at {size}: round {rep + 1} of {REPS}", file=sys.stderr)
+            for name, process, mode, coding in plans[rep % len(plans) :] + plans[: rep % len(plans)]:
+                record(runs, errors, size, name, mode, wrk(process.url, *accept_args(coding)))
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def accept_args(coding: str | None) -> list[str]:
+    return ["-H", f"Accept-Encoding: {coding}"] if coding else []
+
+
+def measure_first_load(work: Path) -> list[tuple[str, int, int, int]]:
+    """Return (what, identity bytes, gzip bytes, bytes sent to a browser) for each first-load answer."""
+    folder = work / "first-load"
+    folder.mkdir()
+    json_path = folder / "comments.json"
+    items = varied_comments(FIRST_LOAD_SIZE)
+    replace_file(json_path, encode_list([encode_comment(item) for item in items]))
+    process = gunicorn("first-load", "wsgi:app", folder, COMMENTS_FILE=str(json_path))
+    try:
+        page = requests.get(process.url + "/", headers={"Accept-Encoding": "identity"}).text
+        # The page, what its head loads, and the list its script asks for.
+        head = page.split("</head>")[0]
+        paths = list(dict.fromkeys(["/", *re.findall(r'(?:src|href)="(/[^"]+)"', head), "/api/comments"]))
+        rows = []
+        for path in paths:
+            sizes = []
+            for accept in ("identity", "gzip", BROWSER_ACCEPT):
+                response = requests.get(process.url + path, headers={"Accept-Encoding": accept}, stream=True)
+                response.raise_for_status()
+                sizes.append(len(response.raw.read(decode_content=False)))
+            rows.append((path, *sizes))
+        return rows
+    finally:
+        process.stop()
+
+
+def render_codings(runs: dict, first_load: list[tuple[str, int, int, int]]) -> str:
+    def median(size: int, name: str, mode: str) -> float | None:
+        values = runs.get((size, name, mode))
+        return statistics.median(values) if values else None
+
+    def fmt(value: float | None) -> str:
+        return "–" if value is None else f"{value:,.0f}"
+
+    out = [
+        "",
+        f"GET throughput by coding (requests per second, median of {REPS}; varied comments): the file "
+        "store and the ceiling (the same stack answering bytes from memory, compressed in advance).",
+        "",
+        "| comments | server | identity | gzip | br | list bytes identity / gzip / br |",
+        "|---:|---|---:|---:|---:|---|",
+    ]
+    for size in SIZES:
+        for name in ("coded file", "coded ceiling"):
+            rates = [fmt(median(size, name, mode)) for mode in CODED_MODES]
+            out.append(f"| {size:,} | {name.split()[1]} | {' | '.join(rates)} | {list_bytes(size)} |")
+    out += ["", "| comments | ratio | value | target |", "|---:|---|---:|---|"]
+    for size in SIZES:
+        checks = [
+            ("file gzip GET / file identity GET", "GET gzip", "coded file", "GET", 1.0),
+            ("file br GET / file identity GET", "GET br", "coded file", "GET", 1.0),
+            ("file gzip GET / ceiling gzip GET", "GET gzip", "coded ceiling", "GET gzip", 0.9),
+            ("file br GET / ceiling br GET", "GET br", "coded ceiling", "GET br", 0.9),
+            ("file gzip GET / ceiling identity GET", "GET gzip", "coded ceiling", "GET", 0.9),
+        ]
+        for label, mode, base_name, base_mode, target in checks:
+            value, base = median(size, "coded file", mode), median(size, base_name, base_mode)
+            if value is None or not base:
+                continue
+            verdict = "met" if value / base >= target else "MISSED"
+            out.append(f"| {size:,} | {label} | {value / base:.2f} | ≥ {target} ({verdict}) |")
+    if first_load:
+        out += [
+            "",
+            f"First load of the page at {FIRST_LOAD_SIZE:,} comments: bytes of each answer's body as sent "
+            f"(a browser sends Accept-Encoding: {BROWSER_ACCEPT}).",
+            "",
+            "| answer | identity | gzip | browser |",
+            "|---|---:|---:|---:|",
+        ]
+        for path, *sizes in first_load:
+            out.append(f"| {path} | " + " | ".join(f"{size:,}" for size in sizes) + " |")
+        totals = [sum(row[i] for row in first_load) for i in (1, 2, 3)]
+        out.append("| total | " + " | ".join(f"{total:,}" for total in totals) + " |")
+    return "\n".join(out)
+
+
+def list_bytes(size: int) -> str:
+    from comments_app.encoding import compress
+
+    body = encode_list([encode_comment(item) for item in varied_comments(size)])
+    return " / ".join(f"{len(compress(body, coding)):,}" for coding in ("identity", "gzip", "br"))
 
 
 if __name__ == "__main__":

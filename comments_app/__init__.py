@@ -25,6 +25,7 @@ from . import (
     ratelimit,
     throttle,
 )
+from .compressed import CompressedBodies
 from .stores import open_store
 
 
@@ -40,6 +41,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     app.extensions["comments_settings"] = settings
     app.extensions["comments_store"] = open_store(settings)
+    app.extensions["comments_compressed"] = CompressedBodies()
 
     proxies.init_app(app, settings)
     errors.init_app(app)

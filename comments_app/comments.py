@@ -12,13 +12,14 @@ from flask import Blueprint, current_app, g, request, url_for
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import BaseConverter, ValidationError
 
-from . import tokens
+from . import encoding, tokens
+from .compressed import CompressedBodies
 from .editors import AUTHOR
 from .errors import APIError
 from .prefer import wants_minimal
 from .spam import SPAM, verdict
-from .stores import Store
-from .stores.base import EDITABLE, PENDING, PUBLISHED, STATUSES, encode_comment
+from .stores import Snapshot, Store
+from .stores.base import EDITABLE, PENDING, PUBLISHED, STATUSES, encode_comment, public_view
 from .validation import clean_changes, clean_comment
 
 bp = Blueprint("comments", __name__)
@@ -50,6 +51,10 @@ def get_store() -> Store:
     return current_app.extensions["comments_store"]
 
 
+def get_compressed() -> CompressedBodies:
+    return current_app.extensions["comments_compressed"]
+
+
 def settings() -> dict:
     return current_app.extensions["comments_settings"]
 
@@ -61,17 +66,32 @@ def json_response(body: bytes, status: int = 200, etag: str | None = None):
     return response
 
 
+def encoded_response(snapshot: Snapshot, coding: str, status: int = 200):
+    """Answer a list in the chosen coding, with that coding's own ETag."""
+    if coding == encoding.IDENTITY:
+        body = snapshot.body
+    else:
+        body = get_compressed().get(snapshot.etag, coding, snapshot.body)
+    response = json_response(body, status, encoding.tagged(snapshot.etag, coding))
+    if coding != encoding.IDENTITY:
+        response.headers["Content-Encoding"] = coding
+    response.vary.add("Accept-Encoding")
+    return response
+
+
 @bp.get("/api/comments")
 @bp.get("/comments.json")
 def list_comments():
     """Answer the list, or 304 when the client's copy is current (a stat, no read)."""
     store = get_store()
+    coding = encoding.choose(request.headers.get("Accept-Encoding"))
     if request.if_none_match:
-        etag = store.etag()
+        etag = encoding.tagged(store.etag(), coding)
         if request.if_none_match.contains_weak(etag):
-            return json_response(b"", 304, etag)
-    snapshot = store.snapshot()
-    return json_response(snapshot.body, etag=snapshot.etag)
+            response = json_response(b"", 304, etag)
+            response.vary.add("Accept-Encoding")
+            return response
+    return encoded_response(store.snapshot(), coding)
 
 
 @bp.post("/api/comments")
@@ -92,19 +112,18 @@ def add_comment():
     if status == SPAM:
         # Answered like any comment: the bot learns nothing from the answer.
         comment, status = {**comment, "status": usual}, usual
-    if status == PUBLISHED:
-        # As the list and GET by id show a published comment: without a status.
-        comment = {key: value for key, value in comment.items() if key != "status"}
     location = url_for(".get_comment", comment_id=comment["id"])
     if status == PENDING:
         response = json_response(encode_comment(comment), 202)
     elif wants_minimal(request.headers):
-        response = json_response(encode_comment(comment), 201)
+        # As GET /api/comments/<id> will show it: a published comment carries no status.
+        response = json_response(encode_comment(public_view(comment)), 201)
         response.headers["Preference-Applied"] = "return=minimal"
         response.headers["Content-Location"] = location
         response.headers["Location"] = location
     else:
-        response = json_response(snapshot.body, 201, snapshot.etag)
+        coding = encoding.choose(request.headers.get("Accept-Encoding"))
+        response = encoded_response(snapshot, coding, 201)
         response.headers["Location"] = location
         # The body is the list, not the new comment: say so, so caches file it rightly.
         response.headers["Content-Location"] = request.path

@@ -77,9 +77,7 @@ def validate(config: Mapping) -> dict:
         "auth_users": parse_auth_users(config["COMMENTS_AUTH_USERS"]),
         "admin_users": parse_auth_users(config["COMMENTS_ADMIN_USERS"], "COMMENTS_ADMIN_USERS"),
         "moderation": parse_choice("COMMENTS_MODERATION", config["COMMENTS_MODERATION"], MODERATION_MODES),
-        "edit_window": parse_whole_number(
-            "COMMENTS_EDIT_WINDOW", config["COMMENTS_EDIT_WINDOW"], 0, 7 * 86400
-        ),
+        "edit_window": parse_whole_number("COMMENTS_EDIT_WINDOW", config["COMMENTS_EDIT_WINDOW"], 0, WEEK),
         "secret_key": parse_secret_key(config["COMMENTS_SECRET_KEY"]),
         "auth_scope": parse_choice("COMMENTS_AUTH_SCOPE", config["COMMENTS_AUTH_SCOPE"], AUTH_SCOPES),
         "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),

@@ -24,7 +24,16 @@ HEADER = "Idempotency-Key"
 # An RFC 8941 string ("...") as the draft says, or the same characters unquoted.
 KEY = re.compile(r'^"?([\x20\x21\x23-\x5b\x5d-\x7e]{1,255})"?$')
 # Answer headers a repeat gets back; the rest describe this answer, not the first.
-REPEATED = ("Content-Type", "Location", "Content-Location", "ETag", "Comment-Token", "Preference-Applied")
+REPEATED = (
+    "Content-Type",
+    "Content-Encoding",
+    "Vary",
+    "Location",
+    "Content-Location",
+    "ETag",
+    "Comment-Token",
+    "Preference-Applied",
+)
 WAIT_SECONDS = 15.0
 
 

@@ -27,5 +27,7 @@ def list_for_moderation():
     comments = current_app.extensions["comments_store"].moderation(status)
     body = json.dumps(comments, ensure_ascii=False).encode()
     response = current_app.response_class(body, content_type="application/json")
+    # Not no-cache as other API answers (headers.py keeps what a handler sets):
+    # what moderators see is not for any cache to keep.
     response.headers["Cache-Control"] = "no-store"
     return response

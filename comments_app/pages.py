@@ -1,11 +1,24 @@
-"""The page: public/ served at the site's root, with a note when it has not been built."""
+"""The page: public/ served at the site's root, with a note when it has not been built.
+
+The build (ui/vite.config.js) leaves index-<hash>.js.br and .gz beside index-<hash>.js: a file is
+answered in the best coding the request accepts that has such a copy, with an ETag
+of its own per coding. Hashed assets are cached for a year, everything else revalidated.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
+import os
+import threading
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, send_from_directory
+from flask import Blueprint, Flask, current_app, request, send_file
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import PathConverter
+from werkzeug.security import safe_join
+
+from . import encoding
 
 bp = Blueprint("pages", __name__)
 
@@ -18,8 +31,10 @@ in <code>ui/</code>), then reload.</p>
 </html>
 """
 
-# Vite names built assets after their content, so they never change: cache them for a year.
-IMMUTABLE_MAX_AGE = 365 * 24 * 3600
+# Vite names built assets after their content, so they never change: cache them for a
+# year without revalidating. The HTML names the current assets: revalidate it every time.
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
 
 
 class PublicPath(PathConverter):
@@ -40,11 +55,63 @@ def public_folder() -> Path:
 @bp.get("/")
 def index():
     if not (public_folder() / "index.html").is_file():
-        return BUILD_NOTE, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"}
-    return send_from_directory(public_folder(), "index.html", max_age=0)
+        return BUILD_NOTE, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": REVALIDATE}
+    return send_public("index.html")
 
 
 @bp.get("/<public:filename>")
 def public_file(filename: str):
-    max_age = IMMUTABLE_MAX_AGE if filename.startswith("assets/") else 0
-    return send_from_directory(public_folder(), filename, max_age=max_age)
+    return send_public(filename)
+
+
+def send_public(filename: str):
+    """Send a file of public/ in the best coding it has a copy in, or 404."""
+    path = safe_join(str(public_folder()), filename)
+    if path is None or not os.path.isfile(path):
+        raise NotFound()
+    mimetype, implied = mimetypes.guess_type(filename)
+    if implied is None:
+        offered = tuple(c for c in encoding.CODINGS if os.path.isfile(path + encoding.SUFFIXES[c]))
+        mimetype = mimetype or "application/octet-stream"
+    else:
+        # A .gz or .br copy asked for by its name: sent as werkzeug sends it, with the
+        # Content-Encoding and type its name implies.
+        offered, mimetype = (), None
+    coding = encoding.choose(request.headers.get("Accept-Encoding"), offered)
+    served = path if coding == encoding.IDENTITY else path + encoding.SUFFIXES[coding]
+    response = send_file(
+        served,
+        mimetype=mimetype,
+        download_name=os.path.basename(filename),
+        etag=content_etag(served),
+        conditional=True,
+    )
+    if coding != encoding.IDENTITY:
+        response.headers["Content-Encoding"] = coding
+    if offered:
+        response.vary.add("Accept-Encoding")
+    response.headers["Cache-Control"] = IMMUTABLE if filename.startswith("assets/") else REVALIDATE
+    return response
+
+
+_etags: dict[tuple[str, int, int, int], str] = {}
+_etags_lock = threading.Lock()
+
+
+def content_etag(path: str) -> str:
+    """Return a strong ETag from the file's bytes, read once per version of the file.
+
+    From the bytes, not the modification time, so that every instance serving the
+    same build gives the same ETag, and each coding's copy has its own.
+    """
+    st = os.stat(path)
+    key = (path, st.st_ino, st.st_mtime_ns, st.st_size)
+    etag = _etags.get(key)
+    if etag is None:
+        with open(path, "rb") as file:
+            etag = hashlib.blake2b(file.read(), digest_size=12).hexdigest()
+        with _etags_lock:
+            if len(_etags) > 1000:
+                _etags.clear()
+            _etags[key] = etag
+    return etag

@@ -93,8 +93,8 @@ class Server:
             try:
                 if requests.get(self.url + "/healthz", timeout=2).status_code in (200, 503):
                     return self
+            # A worker still starting on a loaded machine may be slow to answer: ask again.
             except (requests.ConnectionError, requests.Timeout):
-                # Not listening yet, or a first answer slowed by a loaded machine: ask again.
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer:\n{self.output()}")

@@ -76,6 +76,7 @@ def test_an_edit_is_validated_as_a_post(client):
         ({"text": ""}, "text"),
         ({"author": "a\nb"}, "author"),
         ({"text": "x" * 10_001}, "text"),
+        ({"author": "Admin\u200b"}, "author"),
     ):
         response = client.patch("/api/comments/1", json=body, headers=token_of(posted))
         assert response.status_code == 400

@@ -466,3 +466,35 @@ def test_json_get_by_id_never_parses_the_whole_file(tmp_path, monkeypatch):
     assert reader.get(30)["text"] == "comment 29"
     assert reader.get(8) is None
     assert len(json.loads(reader.snapshot().body)) == 49
+
+
+@pytest.mark.parametrize("first", ["add", "update", "delete"])
+def test_json_store_makes_its_key_when_the_first_request_on_an_old_file_is_a_change(tmp_path, first):
+    """A store from before keys existed: its first write must make the key, not wait on itself."""
+    path = tmp_path / "comments.json"
+    path.write_text(json.dumps([{"id": 1, "author": "a", "text": "old"}]))
+    store = JsonFileStore(path)
+    result: list = []
+    worker = threading.Thread(
+        target=lambda: result.append(
+            {
+                "add": lambda: store.add("b", "new"),
+                "update": lambda: store.update(1, {"text": "x"}),
+                "delete": lambda: store.delete(1),
+            }[first]()
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(20)
+    assert result, "the first write did not finish"
+    assert (tmp_path / "comments.json.key").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "comments.json.key.tmp").exists()
+
+
+def test_json_store_removes_a_key_half_made_by_a_killed_worker(tmp_path):
+    partial = tmp_path / "comments.json.key.tmp"
+    partial.write_bytes(b"12")
+    store = JsonFileStore(tmp_path / "comments.json")
+    assert not partial.exists()
+    assert len(store.secret_key()) == 64

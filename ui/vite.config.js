@@ -1,13 +1,27 @@
 import { fileURLToPath } from 'node:url';
+import { constants } from 'node:zlib';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { compression, defineAlgorithm } from 'vite-plugin-compression2';
 
 // The Flask app serves the built page from ../public; in development the Vite
 // server proxies the API to Flask (make run, on port 3000 unless API_URL says).
 const api = process.env.API_URL || 'http://localhost:3000';
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    // Precompressed copies beside each built file (app.js.gz, app.js.br), made once
+    // here at the highest levels, so the server never compresses the page's files.
+    compression({
+      algorithms: [
+        defineAlgorithm('gzip', { level: 9 }),
+        defineAlgorithm('brotliCompress', { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+      ],
+      threshold: 1024,
+      logLevel: 'silent',
+    }),
+  ],
   build: {
     outDir: fileURLToPath(new URL('../public', import.meta.url)),
     emptyOutDir: true,

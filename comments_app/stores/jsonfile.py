@@ -113,6 +113,12 @@ class _Version:
                 found[int(match.group(1))] = number
         return found
 
+    @cached_property
+    def moderation(self) -> list[dict]:
+        """Every comment not deleted, with its status: parsed once per version, when asked."""
+        records = (json.loads(line) for line in self.lines)
+        return [full_view(record) for record in records if not is_deleted(record)]
+
     def record(self, comment_id: int) -> dict | None:
         position = self.positions.get(comment_id)
         return None if position is None else json.loads(self.lines[position])
@@ -169,6 +175,7 @@ class JsonFileStore:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.tmp_path = self.path.with_name(self.path.name + ".tmp")
         self.key_path = self.path.with_name(self.path.name + ".key")
+        self.key_tmp_path = self.path.with_name(self.path.name + ".key.tmp")
         self._secret = secret
         self._etag_key: bytes | None = None
         self._version: _Version | None = None
@@ -195,12 +202,8 @@ class JsonFileStore:
         return public_view(record) if record is not None and is_public(record) else None
 
     def moderation(self, status: str | None = None) -> list[dict]:
-        records = (json.loads(line) for line in self._current().lines)
-        return [
-            full_view(record)
-            for record in records
-            if not is_deleted(record) and (status is None or full_view(record)["status"] == status)
-        ]
+        comments = self._current().moderation
+        return [comment for comment in comments if status is None or comment["status"] == status]
 
     def add(self, author: str, text: str, status: str = PUBLISHED) -> tuple[dict, Snapshot]:
         pending = self._submit(_Pending("add", author=author, text=text, status=status))
@@ -216,7 +219,12 @@ class JsonFileStore:
 
     def secret_key(self) -> bytes:
         if self._secret is None:
-            self._secret = keyfile.load_or_create(self.key_path)
+            key = keyfile.read(self.key_path)
+            if key is None:
+                # Made under the store's lock: one worker makes it, the others read it.
+                with self._locked():
+                    key = keyfile.create(self.key_path, self.key_tmp_path)
+            self._secret = key
         return self._secret
 
     def close(self) -> None:
@@ -317,6 +325,9 @@ class JsonFileStore:
         """Write the queued changes in one new version; give each its result."""
         batch: list[_Pending] = []
         try:
+            # The key names versions (ETags); it is made under the lock taken
+            # below, so it must be had before.
+            self.secret_key()
             with self._locked() as lock_fd:
                 # Taken once the lock is ours: what was queued while other
                 # processes wrote goes into this version too.
@@ -441,11 +452,13 @@ class JsonFileStore:
         os.pwrite(lock_fd, record + b"%10d" % zlib.crc32(record), 0)
 
     def _remove_leftovers(self) -> None:
-        """Delete the temporary file a killed writer left behind."""
-        if not self.tmp_path.exists():
+        """Delete the temporary files a killed writer left behind."""
+        if not (self.tmp_path.exists() or self.key_tmp_path.exists()):
             return
-        with self._locked(), contextlib.suppress(OSError):  # a folder there: writes will say so
-            self.tmp_path.unlink(missing_ok=True)
+        with self._locked():
+            for path in (self.tmp_path, self.key_tmp_path):
+                with contextlib.suppress(OSError):  # a folder there: writes will say so
+                    path.unlink(missing_ok=True)
 
 
 # The hint: ten numbers of 20 characters and a space each, then a CRC-32 of 10 digits.
