@@ -77,8 +77,7 @@ export async function postComment(author, text, { website = '', retryDelays = PO
   }
   if (!response.ok) throw await errorFrom(response);
   const body = await response.json();
-  if (/\breturn=minimal\b/i.test(response.headers.get('Preference-Applied') ?? '') && !Array.isArray(body)) {
-    return { comment: body };
-  }
+  // The comment alone: Prefer was honoured, or it was held for a moderator (202, pending).
+  if (!Array.isArray(body)) return { comment: body };
   return { comments: body, etag: response.headers.get('ETag') };
 }

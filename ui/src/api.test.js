@@ -62,4 +62,12 @@ describe('postComment', () => {
       { author: 'Bot', text: 'y', website: 'https://spam.example' },
     ]);
   });
+
+  it('resolves to the comment alone when it is held (202, pending)', async () => {
+    const held = { id: 7, author: 'Ann', text: 'links', status: 'pending' };
+    fetchMock.mockResolvedValue(
+      new Response(JSON.stringify(held), { status: 202, headers: { 'Content-Type': 'application/json' } }),
+    );
+    expect(await postComment('Ann', 'links')).toEqual({ comment: held });
+  });
 });
