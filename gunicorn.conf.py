@@ -1,6 +1,7 @@
 """gunicorn settings: PORT and WEB_CONCURRENCY from the platform, settings checked before forking."""
 
 import os
+import signal
 import sys
 
 from comments_app import config as comments_config
@@ -13,13 +14,27 @@ def _positive_int(name: str, default: str, high: int) -> int:
     return int(value)
 
 
+def _client_timeout() -> int:
+    try:
+        return comments_config.parse_client_timeout(
+            os.environ.get("COMMENTS_CLIENT_TIMEOUT", comments_config.defaults()["COMMENTS_CLIENT_TIMEOUT"])
+        )
+    except comments_config.ConfigError as error:
+        sys.exit(f"Configuration error: {error}")
+
+
 # Heroku-style platforms set PORT; locally the comment box's classic port.
 bind = [f"0.0.0.0:{_positive_int('PORT', '3000', 65535)}"]
 workers = _positive_int("WEB_CONCURRENCY", "2", 64)
-# Threads: a browser polling every two seconds keeps its connection alive, and
-# concurrent POSTs in one process share a single fsync (the store's group commit).
-worker_class = "gthread"
-threads = _positive_int("GUNICORN_THREADS", "4", 64)
+# gevent: each connection is a greenlet, not a thread, so hundreds of slow or idle
+# clients cost memory, not the service (gthread gave 4 slow clients per worker the
+# power to stop it). What blocks the process is sent to threads (cooperative.py);
+# psycopg 3 waits cooperatively on its own once gevent has patched the process.
+worker_class = "gevent"
+worker_connections = 1000
+# A client has COMMENTS_CLIENT_TIMEOUT seconds to send each request's headers (and
+# idles no longer than that between requests); submission.py gives the body as long.
+keepalive = _client_timeout()
 # Forwarded headers are trusted in one place, the app's ProxyFix (COMMENTS_TRUSTED_PROXIES);
 # gunicorn's own check would believe X-Forwarded-Proto from any local process.
 forwarded_allow_ips = ""
@@ -34,3 +49,12 @@ def on_starting(server):
         comments_config.load()
     except comments_config.ConfigError as error:
         sys.exit(f"Configuration error: {error}")
+
+
+def post_fork(server, worker):
+    """Keep a SIGTERM that arrives while the worker boots, before gunicorn installs its handler.
+
+    The gevent worker patches the standard library first, which takes long enough under
+    load for a stop to land there and be lost, leaving the worker running until killed.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, frame: setattr(worker, "alive", False))

@@ -18,6 +18,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -86,7 +87,11 @@ class Process:
         self.log.close()
 
 
-def gunicorn(name: str, app: str, work: Path, **settings: str) -> Process:
+# The serving model before gevent, for comparison: gunicorn's gthread worker, 4 threads.
+GTHREAD = ["--worker-class", "gthread", "--threads", "4"]
+
+
+def gunicorn(name: str, app: str, work: Path, *args: str, workers: int = 4, **settings: str) -> Process:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTS_") and k != "DATABASE_URL"}
     # The store benchmarks measure the stores: one wrk client posting thousands of
@@ -97,11 +102,12 @@ def gunicorn(name: str, app: str, work: Path, **settings: str) -> Process:
         str(BIN / "gunicorn"),
         app,
         "--workers",
-        "4",
+        str(workers),
         "--bind",
         f"127.0.0.1:{port}",
         "--access-logfile",
         "/dev/null",
+        *args,
     ]
     return Process(name, command, env, port, work / f"{name}.log")
 
@@ -157,10 +163,12 @@ def main() -> int:
         for size in SIZES:
             measure_codings(size, work, runs, errors)
         first_load = measure_first_load(work)
+        held = capacity(work)
     finally:
         cluster.remove()
         shutil.rmtree(work, ignore_errors=True)
-    report = render(runs, errors) + "\n" + render_codings(runs, first_load) + "\n" + measure_limits(gunicorn)
+    report = render(runs, errors) + "\n" + render_codings(runs, first_load) + "\n\n" + held
+    report += "\n" + measure_limits(gunicorn)
     print(report)
     (RESULTS / "latest.md").write_text(report)
     print(f"\n(saved to {RESULTS / 'latest.md'})")
@@ -174,14 +182,16 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
     folder = work / f"n{size}"
     folder.mkdir()
     json_path = folder / "comments.json"
+    gthread_path = folder / "gthread.json"
     body_path = folder / "body.json"
     tutorial_path = folder / "tutorial.json"
 
     def reset_file() -> None:
         # The list of size-1 comments, then one POST through the store: the file is
         # then in the state the store leaves it in, with its hint.
-        replace_file(json_path, body)
-        JsonFileStore(json_path).add(items[-1]["author"], items[-1]["text"])
+        for path in (json_path, gthread_path):
+            replace_file(path, body)
+            JsonFileStore(path).add(items[-1]["author"], items[-1]["text"])
 
     schema = f"bench_{size}"
     with psycopg.connect(cluster.url(), autocommit=True) as conn:
@@ -214,6 +224,7 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
             "postgresql", "wsgi:app", folder, DATABASE_URL=pg_url, COMMENTS_FILE=str(folder / "unused.json")
         ),
         gunicorn("ceiling", "bench.ceiling:app", folder, BENCH_BODY=str(body_path)),
+        gunicorn("file-gthread", "wsgi:app", folder, *GTHREAD, COMMENTS_FILE=str(gthread_path)),
         Process(
             "node",
             ["node", "bench/tutorial_server.js"],
@@ -226,7 +237,8 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
         Target("file", processes[0], reset_file),
         Target("postgresql", processes[1], reset_pg),
         Target("ceiling", processes[2], lambda: None),
-        Target("node", processes[3], reset_tutorial),
+        Target("file-gthread", processes[3], reset_file),
+        Target("node", processes[4], reset_tutorial),
     ]
     try:
         for target in targets:  # warm every worker's cache
@@ -274,6 +286,72 @@ def record(runs: dict, errors: list[str], size: int, name: str, mode: str, resul
         errors.append(f"{name} {mode} at {size}: {bad} responses were not 2xx/3xx")
 
 
+CAPACITY_STEPS = (25, 100, 400, 900)
+SLOW_KINDS = {
+    # A kept-alive connection after one answered request, then silence.
+    "idle keep-alive": b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    # Half a request header (slowloris), then silence.
+    "half-sent headers": b"GET /api/comments HTTP/1.1\r\nHost: localhost\r\nX-Slow: ",
+}
+
+
+def capacity(work: Path) -> str:
+    """How many idle or slow connections one worker holds while a fresh GET answers within 1 s."""
+    rows = [
+        "Connections one worker holds open while a fresh GET still answers within 1 s "
+        f"(tried {', '.join(map(str, CAPACITY_STEPS))}; the GET's time at the largest).",
+        "",
+        "| model | connections | held | fresh GET |",
+        "|---|---|---:|---:|",
+    ]
+    for model, args in (("gevent (default)", ()), ("gthread, 4 threads", GTHREAD)):
+        for kind, first in SLOW_KINDS.items():
+            print(f"capacity: {model}, {kind}", file=sys.stderr)
+            # A long deadline, so that the server does not cut the connections mid-count.
+            process = gunicorn(
+                "capacity",
+                "wsgi:app",
+                work,
+                *args,
+                workers=1,
+                COMMENTS_FILE=str(work / "capacity.json"),
+                COMMENTS_CLIENT_TIMEOUT="60",
+            )
+            try:
+                held, took = hold(process.url, first)
+            finally:
+                process.stop()
+            shown = "timed out" if took is None else f"{took * 1000:,.0f} ms"
+            rows.append(f"| {model} | {kind} | {held:,} | {shown} |")
+    return "\n".join(rows)
+
+
+def hold(url: str, first: bytes) -> tuple[int, float | None]:
+    """Open connections step by step; return the most held with a fresh GET under 1 s, and its time."""
+    host, port = url.removeprefix("http://").split(":")
+    socks: list[socket.socket] = []
+    held, took = 0, None
+    try:
+        for step in CAPACITY_STEPS:
+            while len(socks) < step:
+                sock = socket.create_connection((host, int(port)), timeout=5)
+                sock.sendall(first)
+                socks.append(sock)
+            started = time.monotonic()
+            try:
+                requests.get(url + "/api/comments", timeout=3)
+            except requests.RequestException:
+                return held, None if not held else took
+            elapsed = time.monotonic() - started
+            if elapsed >= 1:
+                return held, took
+            held, took = step, elapsed
+        return held, took
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def render(runs: dict, errors: list[str]) -> str:
     def median(size: int, name: str, mode: str) -> float | None:
         values = runs.get((size, name, mode))
@@ -284,7 +362,8 @@ def render(runs: dict, errors: list[str]) -> str:
 
     out = [
         f"Requests per second, median of {REPS} runs of {SECONDS} s, wrk -t2 -c{CONNECTIONS}, "
-        "gunicorn 4 workers of 4 threads.",
+        "gunicorn 4 workers, gevent (the default); file-gthread is the file store under the "
+        "previous model, gthread with 4 threads a worker.",
         "POST runs start from the size shown and grow during the run; node is the tutorial design "
         "(one process, no fsync, no lock).",
         "",
@@ -292,7 +371,7 @@ def render(runs: dict, errors: list[str]) -> str:
         "|---:|---|---:|---:|---:|",
     ]
     for size in SIZES:
-        for name in ("file", "postgresql", "ceiling", "node"):
+        for name in ("file", "postgresql", "ceiling", "file-gthread", "node"):
             out.append(
                 f"| {size:,} | {name} | {fmt(median(size, name, 'GET'))} | {fmt(median(size, name, '304'))} "
                 f"| {fmt(median(size, name, 'POST'))} |"
@@ -303,6 +382,9 @@ def render(runs: dict, errors: list[str]) -> str:
         checks = [
             ("file GET / ceiling GET", "file", "GET", median(size, "ceiling", "GET"), 0.9),
             (f"file 304 / ceiling GET at {SIZES[0]}", "file", "304", ceiling_10, 0.9),
+            ("file GET / file-gthread GET", "file", "GET", median(size, "file-gthread", "GET"), 0.9),
+            ("file 304 / file-gthread 304", "file", "304", median(size, "file-gthread", "304"), 0.9),
+            ("file POST / file-gthread POST", "file", "POST", median(size, "file-gthread", "POST"), 0.9),
             ("postgresql GET / file GET", "postgresql", "GET", median(size, "file", "GET"), 0.9),
             ("postgresql 304 / file 304", "postgresql", "304", median(size, "file", "304"), 0.9),
             (

@@ -18,6 +18,7 @@ from flask import Flask, current_app, request
 from flask_httpauth import HTTPBasicAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .cooperative import blocking
 from .errors import error_response
 from .throttle import get_throttle
 
@@ -55,7 +56,8 @@ def _cache_key(pw_hash: str, password: str) -> tuple[str, bytes]:
 
 def password_matches(pw_hash: str, password: str) -> bool:
     """Check a password against a werkzeug hash, and remember it when it passes."""
-    if not check_password_hash(pw_hash, password):
+    # Tens of milliseconds of CPU (scrypt releases the GIL): off the event loop.
+    if not blocking(check_password_hash, pw_hash, password):
         return False
     if len(_verified) >= _CACHE_SIZE:
         _verified.clear()
@@ -79,7 +81,8 @@ def check_user(user_sets: list[dict[str, str]], username: str, password: str) ->
     throttle.reserve()
     if not hashes:
         # Spend the same time as for a known user, so names cannot be probed.
-        check_password_hash(_dummy_hash(_hash_method(user_sets)), password)
+        dummy = _dummy_hash(_hash_method(user_sets))
+        blocking(check_password_hash, dummy, password)
         return None
     if not any(password_matches(pw_hash, password) for pw_hash in hashes):
         return None

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Blueprint, current_app, g, request, url_for
-from werkzeug.exceptions import BadRequest
 from werkzeug.routing import BaseConverter, ValidationError
 
-from . import encoding, tokens
+from . import encoding, submission, tokens
 from .compressed import CompressedBodies
 from .editors import AUTHOR
 from .errors import APIError
@@ -101,13 +100,13 @@ def add_comment():
     or, under pre-moderation or when the spam signals hold it, 202 with the comment alone,
     pending. With Prefer: return=minimal (RFC 7240) a 201 is the new comment alone. A
     honeypot's catch is kept as spam and answered as any comment would be."""
-    submission = read_submission()
-    cleaned, errors = clean_comment(submission)
+    fields = read_submission()
+    cleaned, errors = clean_comment(fields)
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
     store = get_store()
     usual = PENDING if settings()["moderation"] == "pre" else PUBLISHED
-    status = verdict(submission, cleaned, settings()["max_links"]) or usual
+    status = verdict(fields, cleaned, settings()["max_links"]) or usual
     comment, snapshot = store.add(cleaned["author"], cleaned["text"], status)
     if status == SPAM:
         # Answered like any comment: the bot learns nothing from the answer.
@@ -165,20 +164,5 @@ def delete_comment(comment_id: int):
 
 
 def read_submission() -> Mapping:
-    """Return the submitted fields from a form, a multipart form or a JSON object."""
-    mimetype = request.mimetype
-    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return request.form
-    if mimetype == "application/json" or mimetype.endswith("+json"):
-        try:
-            data = request.get_json()
-        except BadRequest:
-            raise APIError(400, "the body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise APIError(400, 'the JSON body must be an object like {"author": …, "text": …}')
-        return data
-    raise APIError(
-        415,
-        f"cannot read a body of type {mimetype or 'none'}; send application/json, "
-        "application/x-www-form-urlencoded or multipart/form-data",
-    )
+    """Return the submitted fields; the body's limits and parsing live in submission.py."""
+    return submission.submitted_fields()

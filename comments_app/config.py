@@ -52,6 +52,7 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_DB_TIMEOUT": "3",
         # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
         "COMMENTS_TRUSTED_PROXIES": "1" if environ.get("DYNO") else "0",
+        "COMMENTS_CLIENT_TIMEOUT": "5",
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "COMMENTS_RATE_LIMIT": DEFAULT_RATE_LIMIT,
         "COMMENTS_LOGIN_LIMIT": DEFAULT_LOGIN_LIMIT,
@@ -91,6 +92,7 @@ def validate(config: Mapping) -> dict:
         "limits_file": parse_limits_file(config["COMMENTS_LIMITS_FILE"], comments_file),
         "redis_url": parse_redis_url(config["REDIS_URL"]),
         "max_links": parse_count("COMMENTS_MAX_LINKS", config["COMMENTS_MAX_LINKS"], 1000),
+        "client_timeout": parse_client_timeout(config["COMMENTS_CLIENT_TIMEOUT"]),
     }
 
 
@@ -158,6 +160,19 @@ def hash_problem(pw_hash: str) -> str | None:
             return f"has an invalid pbkdf2 method {method!r}"
         return None
     return f"uses the unknown hash method {name!r} (expected scrypt or pbkdf2)"
+
+
+def parse_client_timeout(value: str | int) -> int:
+    """Parse the seconds a client has to send a request's headers, then its body.
+
+    Whole seconds, because gunicorn's keepalive, which bounds the headers, takes whole seconds.
+    """
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 300:
+        raise ConfigError(
+            "COMMENTS_CLIENT_TIMEOUT", f"must be a whole number of seconds from 1 to 300, not {value!r}"
+        )
+    return int(text)
 
 
 def parse_choice(name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -5,13 +5,12 @@ routes, like auth.py: the handlers carry no auth code and read g.comment_editor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from flask import Flask, current_app, g, request
 
 from . import tokens
 from .auth import MODERATION_REALM, current_moderator
 from .errors import APIError, error_response
+from .submission import submitted_fields
 
 MODERATOR = "moderator"
 AUTHOR = "author"
@@ -44,8 +43,8 @@ def check_editor():
         tokens.check(store.secret_key(), token, comment_id, settings["edit_window"])
     except tokens.TokenRefused as refused:
         raise APIError(403, str(refused)) from None
-    body = request.get_json(silent=True) if request.is_json else request.form
-    if isinstance(body, Mapping) and "status" in body:
+    # The body is read once, strictly, by submission.py; the handler reuses it.
+    if request.method == "PATCH" and "status" in submitted_fields():
         raise APIError(403, "only a moderator may change a comment's status")
     g.comment_editor = AUTHOR
     return None

@@ -19,6 +19,7 @@ from flask import Flask, current_app, g, request
 from .errors import APIError
 from .stores import open_idempotency
 from .stores.idempotency import Answer
+from .submission import request_body
 
 HEADER = "Idempotency-Key"
 # An RFC 8941 string ("...") as the draft says, or the same characters unquoted.
@@ -55,7 +56,7 @@ def fingerprint() -> str:
     digest = hashlib.sha256()
     for part in (request.method, request.path, request.mimetype):
         digest.update(part.encode() + b"\0")
-    digest.update(request.get_data(cache=True))
+    digest.update(request_body())
     return digest.hexdigest()
 
 

@@ -164,6 +164,8 @@ def test_defaults_port_3000_and_two_workers():
     }
     assert settings["bind"] == "['0.0.0.0:3000']"
     assert settings["workers"] == "2"
+    assert settings["worker_class"] == "gevent"
+    assert settings["keepalive"] == "5"
 
 
 def test_web_concurrency_sets_the_workers(start_server, comments_file):
@@ -190,6 +192,9 @@ def test_web_concurrency_sets_the_workers(start_server, comments_file):
         ({"COMMENTS_TRUSTED_PROXIES": "yes"}, "COMMENTS_TRUSTED_PROXIES"),
         ({"PORT": "http"}, "PORT"),
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
+        ({"COMMENTS_CLIENT_TIMEOUT": "0"}, "COMMENTS_CLIENT_TIMEOUT"),
+        ({"COMMENTS_CLIENT_TIMEOUT": "2.5"}, "COMMENTS_CLIENT_TIMEOUT"),
+        ({"COMMENTS_CLIENT_TIMEOUT": "soon"}, "COMMENTS_CLIENT_TIMEOUT"),
     ],
 )
 def test_bad_configuration_stops_gunicorn(tmp_path, settings, name):

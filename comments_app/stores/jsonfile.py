@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
+from ..cooperative import blocking
 from . import keyfile
 from .base import (
     PUBLISHED,
@@ -316,7 +317,8 @@ class JsonFileStore:
                 f"comments store could not be written: {self.lock_path}: {error.strerror}"
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            # Another process may hold it through its fsyncs: wait off the event loop.
+            blocking(fcntl.flock, fd, fcntl.LOCK_EX)
             yield fd
         finally:
             os.close(fd)
@@ -417,7 +419,7 @@ class JsonFileStore:
                 while view:
                     view = view[os.write(fd, view) :]
                 os.utime(fd, ns=(mtime_ns, mtime_ns))
-                os.fsync(fd)
+                blocking(os.fsync, fd)
                 sig = signature(os.fstat(fd))
             finally:
                 os.close(fd)
@@ -437,7 +439,7 @@ class JsonFileStore:
     def _fsync_folder(self) -> None:
         fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            os.fsync(fd)
+            blocking(os.fsync, fd)
         finally:
             os.close(fd)
 
