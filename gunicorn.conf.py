@@ -5,6 +5,7 @@ import signal
 import sys
 
 from comments_app import config as comments_config
+from comments_app import startup
 
 
 def _positive_int(name: str, default: str, high: int) -> int:
@@ -46,9 +47,12 @@ errorlog = "-"
 def on_starting(server):
     """Refuse to start on a bad setting, naming it, instead of booting workers that fail."""
     try:
-        comments_config.load()
+        settings = comments_config.load()
     except comments_config.ConfigError as error:
         sys.exit(f"Configuration error: {error}")
+    # Said once, by the master, rather than by every worker.
+    for level, line in startup.notes(settings):
+        server.log.log(level, line)
 
 
 def post_fork(server, worker):

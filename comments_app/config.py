@@ -59,6 +59,8 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_LIMITS_FILE": "",
         "REDIS_URL": "",
         "COMMENTS_MAX_LINKS": "3",
+        # Set by Heroku on every dyno: the disk is ephemeral there.
+        "DYNO": "",
     }
 
 
@@ -72,7 +74,9 @@ def validate(config: Mapping) -> dict:
     database_url = str(config["DATABASE_URL"]).strip()
     if database_url:
         check_database_url(database_url)
-    comments_file = parse_file(config["COMMENTS_FILE"])
+    # The folder must exist only when the file is the store: with DATABASE_URL
+    # the file is just import-json's default source.
+    comments_file = parse_file(config["COMMENTS_FILE"], in_use=not database_url)
     return {
         "file": comments_file,
         "auth_users": parse_auth_users(config["COMMENTS_AUTH_USERS"]),
@@ -93,6 +97,7 @@ def validate(config: Mapping) -> dict:
         "redis_url": parse_redis_url(config["REDIS_URL"]),
         "max_links": parse_count("COMMENTS_MAX_LINKS", config["COMMENTS_MAX_LINKS"], 1000),
         "client_timeout": parse_client_timeout(config["COMMENTS_CLIENT_TIMEOUT"]),
+        "dyno": str(config.get("DYNO", "")).strip(),
     }
 
 
@@ -101,7 +106,8 @@ def load(environ: Mapping[str, str] = os.environ) -> dict:
     return validate({**defaults(environ), **from_env(environ)})
 
 
-def parse_file(value: str | os.PathLike) -> Path:
+def parse_file(value: str | os.PathLike, in_use: bool = True) -> Path:
+    """Return the store's absolute path; when it is in use, its folder must exist."""
     text = str(value).strip()
     if not text:
         raise ConfigError("COMMENTS_FILE", "must name a file, for example comments.json")
@@ -110,6 +116,14 @@ def parse_file(value: str | os.PathLike) -> Path:
         path = PROJECT_ROOT / path
     if path.is_dir():
         raise ConfigError("COMMENTS_FILE", f"{path} is a folder, not a file")
+    # A volume not mounted or a typo in the folder must not start a new, empty
+    # store: refuse, and create nothing.
+    if in_use and not path.parent.is_dir():
+        problem = "is not a folder" if path.parent.exists() else "does not exist"
+        raise ConfigError(
+            "COMMENTS_FILE",
+            f"the folder {path.parent} {problem} (a volume not mounted, or a mistyped path?)",
+        )
     return path
 
 

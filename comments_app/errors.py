@@ -47,7 +47,8 @@ def handle_not_found(error: CommentNotFound):
 
 
 def handle_store_error(error: StoreError):
-    current_app.logger.error("%s", error)
+    # The log has the path and the reason; the client a message without them.
+    current_app.logger.error("%s", error.detail)
     return error_response(503, str(error))
 
 

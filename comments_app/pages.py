@@ -1,4 +1,4 @@
-"""The page: public/ served at the site's root, with a note when it has not been built.
+"""The pages: public/ served at the site's root and /moderate, with a note when not built.
 
 The build (ui/vite.config.js) leaves index-<hash>.js.br and .gz beside index-<hash>.js: a file is
 answered in the best coding the request accepts that has such a copy, with an ETag
@@ -52,11 +52,22 @@ def public_folder() -> Path:
     return Path(current_app.config["PUBLIC_FOLDER"])
 
 
+def built_page(name: str):
+    """Answer public/<name>, or the note on building it when the page is not built."""
+    if not (public_folder() / name).is_file():
+        return BUILD_NOTE, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": REVALIDATE}
+    return send_public(name)
+
+
 @bp.get("/")
 def index():
-    if not (public_folder() / "index.html").is_file():
-        return BUILD_NOTE, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": REVALIDATE}
-    return send_public("index.html")
+    return built_page("index.html")
+
+
+@bp.get("/moderate")
+def moderate():
+    """The moderation view; its API calls ask the browser for a moderator's login."""
+    return built_page("moderate.html")
 
 
 @bp.get("/<public:filename>")

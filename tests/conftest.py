@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from comments_app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+FLASK = str(Path(sys.executable).with_name("flask"))
 LISTENING = re.compile(rb"Listening at: http://[\d.]+:(\d+)")
 
 
@@ -59,14 +61,27 @@ def server_env(**settings: str) -> dict[str, str]:
     return {key: value for key, value in env.items() if value is not None}
 
 
+def flask_cli(*args: str, input: str | None = None, **settings: str) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi *args` as a user would, with these settings only."""
+    return subprocess.run(
+        [FLASK, "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=server_env(**settings),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 class Server:
     """A real gunicorn running wsgi:app with the project's gunicorn.conf.py."""
 
-    def __init__(self, log_path: Path, env: dict[str, str], args: list[str]) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str], args: list[str], prefix: tuple = ()) -> None:
         self.log_path = log_path
         self.log = open(log_path, "wb")  # noqa: SIM115 - open for the server's life, closed in stop()
         self.process = subprocess.Popen(
-            [GUNICORN, "wsgi:app", *args],
+            [*prefix, GUNICORN, "wsgi:app", *args],
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -124,19 +139,38 @@ def start_server(tmp_path: Path):
     """
     servers: list[Server] = []
 
-    def start(workers: int | None = 4, bind: str | None = "127.0.0.1:0", wait: bool = True, **settings):
+    def start(
+        workers: int | None = 4,
+        bind: str | None = "127.0.0.1:0",
+        wait: bool = True,
+        prefix: tuple = (),
+        **settings,
+    ):
         settings = {**NO_RATE_LIMIT, **settings}
         args = ["--workers", str(workers)] if workers else []
         if bind:
             args += ["--bind", bind]
         log = tmp_path / f"gunicorn-{len(servers)}.log"
-        server = Server(log, server_env(**settings), args)
+        server = Server(log, server_env(**settings), args, prefix)
         servers.append(server)
         return server.wait_ready() if wait else server
 
     yield start
     for server in servers:
         server.stop()
+
+
+def unprivileged() -> tuple[str, ...]:
+    """A command prefix that runs a server bound by file permissions, as any user but root is.
+
+    Tests run as root, who writes anywhere; and Python may live under /root, which
+    another user cannot read. So as root the server keeps its user but loses the
+    power to override permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH); as any
+    other user it needs nothing.
+    """
+    if os.geteuid() != 0:
+        return ()
+    return ("setpriv", "--bounding-set=-dac_override,-dac_read_search", "--")
 
 
 # PostgreSQL: TEST_DATABASE_URL when set (CI sets it); otherwise a private cluster
@@ -211,3 +245,31 @@ def redis_server(tmp_path: Path):
     server = RedisServer(folder).start()
     yield server
     server.kill()
+
+
+# Chromium for the page tests: Debian's, driven by Playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the session (tests/test_page*.py open their own contexts)."""
+    require(
+        Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
+        "browser tests need Chromium: apt-get install chromium",
+    )
+    require((ROOT / "public" / "index.html").is_file(), "browser tests need the built page: make ui")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

@@ -213,8 +213,9 @@ def test_unreadable_file_answers_503_and_is_never_overwritten(client, comments_f
     for response in (client.get("/api/comments"), post(client, author="a", text="b"), client.get("/healthz")):
         assert response.status_code == 503
         message = response.get_json()["error"]
-        assert message.startswith(f"comments store is unreadable: {comments_file}: ")
+        assert message.startswith("the comments store cannot be read: it is ")
         assert reason in message
+        assert str(comments_file.parent) not in response.get_data(as_text=True)
     assert comments_file.read_bytes() == content
 
 
@@ -224,11 +225,15 @@ def test_healthz_ok(client):
     assert response.get_json()["status"] == "ok"
 
 
-def test_missing_parent_folder_is_created_on_first_write(tmp_path):
-    path = tmp_path / "deep" / "er" / "comments.json"
-    client = create_app({"COMMENTS_FILE": str(path)}).test_client()
-    assert post(client, author="a", text="b").status_code == 201
-    assert json.loads(path.read_bytes())[0]["text"] == "b"
+def test_a_folder_removed_after_start_up_is_not_created_again(tmp_path):
+    folder = tmp_path / "volume"
+    folder.mkdir()
+    client = create_app({"COMMENTS_FILE": str(folder / "comments.json")}).test_client()
+    folder.rmdir()
+    response = post(client, author="a", text="b")
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "the comments store cannot be written"
+    assert not folder.exists()
 
 
 def test_relative_comments_file_is_resolved_from_the_project_not_the_cwd(tmp_path, monkeypatch):
@@ -239,9 +244,10 @@ def test_relative_comments_file_is_resolved_from_the_project_not_the_cwd(tmp_pat
     )
 
 
-def test_page_note_when_the_page_is_not_built(tmp_path, comments_file):
+@pytest.mark.parametrize("path", ["/", "/moderate"])
+def test_page_note_when_the_page_is_not_built(tmp_path, comments_file, path):
     app = create_app({"COMMENTS_FILE": str(comments_file), "PUBLIC_FOLDER": str(tmp_path / "public")})
-    response = app.test_client().get("/")
+    response = app.test_client().get(path)
     assert response.status_code == 200
     assert b"make ui" in response.data
     assert app.test_client().get("/api/comments").status_code == 200
@@ -251,10 +257,14 @@ def test_public_files_are_served(tmp_path, comments_file):
     public = tmp_path / "public"
     (public / "assets").mkdir(parents=True)
     (public / "index.html").write_text("<!doctype html><title>box</title>")
+    (public / "moderate.html").write_text("<!doctype html><title>moderation</title>")
     (public / "assets" / "app-1234.js").write_text("console.log(1)")
     app = create_app({"COMMENTS_FILE": str(comments_file), "PUBLIC_FOLDER": str(public)})
     client = app.test_client()
     assert b"<title>box</title>" in client.get("/").data
+    moderate = client.get("/moderate")
+    assert b"<title>moderation</title>" in moderate.data
+    assert moderate.headers["Content-Type"].startswith("text/html")
     asset = client.get("/assets/app-1234.js")
     assert asset.status_code == 200
     assert (
@@ -270,7 +280,7 @@ def test_failed_write_answers_503_and_leaves_the_file_as_it_was(client, comments
     comments_file.with_name("comments.json.tmp").mkdir()
     response = post(client, author="a", text="second")
     assert response.status_code == 503
-    assert "could not be written" in response.get_json()["error"]
+    assert response.get_json()["error"] == "the comments store cannot be written"
     assert comments_file.read_bytes() == before
     comments_file.with_name("comments.json.tmp").rmdir()
     assert post(client, author="a", text="third").status_code == 201

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,9 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from werkzeug.security import generate_password_hash
 
-# The access log names the worker (its pid) that answered each request.
-WHO_ANSWERED = {"GUNICORN_CMD_ARGS": "--access-logformat 'answered %(p)s %(m)s %(U)s %({location}o)s'"}
-LOG_LINE = re.compile(r"answered <(\d+)> (POST|PATCH) /api/comments/?(\d*) (?:/api/comments/(\d+))?")
 MOD_PW = "mod-secret"
 READER_PW = "reader-secret"
 
@@ -37,30 +33,20 @@ def patch(url: str, number: int, token: str, **body) -> requests.Response:
 
 
 def test_a_token_made_by_one_worker_is_accepted_by_the_others(start_server, comments_file):
-    server = start_server(workers=4, COMMENTS_FILE=str(comments_file), **WHO_ANSWERED)
+    # Two servers on one store file: a token always crosses from the processes that made it
+    # to others. (Within one gevent server, one worker may take every connection.)
+    makers = start_server(workers=2, COMMENTS_FILE=str(comments_file))
+    checkers = start_server(workers=2, COMMENTS_FILE=str(comments_file))
     with ThreadPoolExecutor(8) as pool:
-        posted = list(pool.map(lambda n: post(server.url, f"comment {n}"), range(24)))
+        posted = list(pool.map(lambda n: post(makers.url, f"comment {n}"), range(24)))
         tokens = {comment_id(r): r.headers["Comment-Token"] for r in posted}
         edits = list(
-            pool.map(lambda item: patch(server.url, *item, text=f"edited {item[0]}"), tokens.items())
+            pool.map(lambda item: patch(checkers.url, *item, text=f"edited {item[0]}"), tokens.items())
         )
     assert [r.status_code for r in edits] == [200] * 24
     stored = {c["id"]: c["text"] for c in json.loads(comments_file.read_bytes())}
     assert stored == {number: f"edited {number}" for number in tokens}
-    # Which worker made each token, and which accepted it.
-    deadline = time.monotonic() + 10
-    while len(LOG_LINE.findall(server.output())) < 48 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    made, accepted = {}, {}
-    for pid, method, patched, location in LOG_LINE.findall(server.output()):
-        if method == "POST":
-            made[int(location)] = pid
-        else:
-            accepted[int(patched)] = pid
-    assert set(made) == set(accepted) == set(tokens)
-    crossed = [number for number in tokens if made[number] != accepted[number]]
-    assert crossed, "every token happened to be checked by the worker that made it"
-    # Every worker's key is the same: the one beside the store, made once.
+    # Every process's key is the same: the one beside the store, made once.
     key_file = comments_file.with_name("comments.json.key")
     assert key_file.stat().st_mode & 0o777 == 0o600
 

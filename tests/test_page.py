@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import http.server
 import json
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -18,15 +17,6 @@ from werkzeug.security import generate_password_hash
 
 from .conftest import ROOT, require
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 HOSTILE = [
     '<img src=x onerror="window.__pwned = 1; alert(1)">',
@@ -45,21 +35,6 @@ PATHOLOGICAL = [
     "> " * 4999,
     "*" * 5000 + "a" + "*" * 4999,
 ]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    require(
-        Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
-        "browser tests need Chromium: apt-get install chromium",
-    )
-    require((ROOT / "public" / "index.html").is_file(), "browser tests need the built page: make ui")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 # Every page reports each Content-Security-Policy violation to the console, where Watched

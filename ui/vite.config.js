@@ -4,8 +4,9 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { compression, defineAlgorithm } from 'vite-plugin-compression2';
 
-// The Flask app serves the built page from ../public; in development the Vite
-// server proxies the API to Flask (make run, on port 3000 unless API_URL says).
+// The Flask app serves the built pages from ../public (index.html at /,
+// moderate.html at /moderate); in development the Vite server proxies the API
+// to Flask (make run, on port 3000 unless API_URL says).
 const api = process.env.API_URL || 'http://localhost:3000';
 
 export default defineConfig({
@@ -25,6 +26,14 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../public', import.meta.url)),
     emptyOutDir: true,
+    rollupOptions: {
+      // The code both pages use (React, the Markdown renderer) is one chunk they share.
+      output: { chunkFileNames: 'assets/shared-[hash].js' },
+      input: {
+        index: fileURLToPath(new URL('index.html', import.meta.url)),
+        moderate: fileURLToPath(new URL('moderate.html', import.meta.url)),
+      },
+    },
   },
   server: {
     proxy: {
@@ -36,5 +45,7 @@ export default defineConfig({
     environment: 'jsdom',
     setupFiles: ['./src/test-setup.js'],
     restoreMocks: true,
+    // Generous ceilings, not expectations: the machine may be busy with other work.
+    testTimeout: 30_000,
   },
 });

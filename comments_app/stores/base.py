@@ -14,7 +14,15 @@ from typing import Protocol
 
 
 class StoreError(Exception):
-    """The store cannot answer now; the message says why, for a person."""
+    """The store cannot answer now.
+
+    str(error) says why for anyone, HTTP clients included: no path, host or other
+    internal detail. error.detail says it all, for the log and the operator's commands.
+    """
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 class CommentNotFound(LookupError):
@@ -72,6 +80,18 @@ class Store(Protocol):
 
     def secret_key(self) -> bytes:
         """Return the key that signs this instance's tokens, the same in every worker."""
+
+    def export_records(self) -> list[dict]:
+        """Return every record, tombstones included, from one consistent version (see backup.py)."""
+
+    def import_records(self, records: list[dict]) -> tuple[int, int]:
+        """Add the checked records whose ids are new, at once; return (added, already there)."""
+
+    kind: str
+    """What /healthz calls the store: "file" or "postgresql"."""
+
+    def write_problem(self) -> str | None:
+        """Say, for anyone, why a write would fail now, or None; cheaply, writing nothing."""
 
     def close(self) -> None:
         """Release what the store holds open."""

@@ -43,8 +43,20 @@ from .base import (
 
 
 class StoreUnreadable(StoreError):
+    def __init__(self, path: Path, reason: str, content: str | None = None) -> None:
+        """content: what is wrong with the file's bytes, which anyone may be told."""
+        public = "the comments store cannot be read"
+        super().__init__(
+            f"{public}: it is {content}" if content else public,
+            f"comments store {path} cannot be read: {content or reason}",
+        )
+
+
+class StoreUnwritable(StoreError):
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"comments store is unreadable: {path}: {reason}")
+        super().__init__(
+            "the comments store cannot be written", f"comments store {path} cannot be written: {reason}"
+        )
 
 
 # A file version's signature: inode, modification time in ns, size. Every write
@@ -185,6 +197,8 @@ class JsonFileStore:
         self._writer = threading.Lock()
         self._remove_leftovers()
 
+    kind = "file"
+
     def __repr__(self) -> str:
         return f"JsonFileStore({str(self.path)!r})"
 
@@ -228,6 +242,19 @@ class JsonFileStore:
             self._secret = key
         return self._secret
 
+    def export_records(self) -> list[dict]:
+        """Return every record of one version of the file (it is replaced whole, never edited)."""
+        return [json.loads(line) for line in self._current().lines]
+
+    def import_records(self, records: list[dict]) -> tuple[int, int]:
+        """Add the records whose ids the file lacks, in one write as durable as a POST.
+
+        Return (added, already there). Ids are kept, the file stays in id order, and
+        new comments get ids after the highest one.
+        """
+        pending = self._submit(_Pending("import", records=records))
+        return pending.record["added"], pending.record["present"]
+
     def close(self) -> None:
         self._version = None
 
@@ -250,6 +277,25 @@ class JsonFileStore:
             self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
         return hashlib.blake2b(repr(sig).encode(), key=self._etag_key, digest_size=12).hexdigest()
 
+    def write_problem(self) -> str | None:
+        """Say why a write would fail now, asking the file system rather than writing."""
+        folder = self.path.parent
+        if not folder.is_dir():
+            return "its folder is missing"
+        # A write creates a temporary file and renames it over the store: the
+        # folder must be writable, the file itself need not be.
+        if not os.access(folder, os.W_OK | os.X_OK, effective_ids=True):
+            return "its folder is not writable (a read-only volume or a wrong owner?)"
+        if self.lock_path.exists() and not os.access(self.lock_path, os.R_OK | os.W_OK, effective_ids=True):
+            return "its lock file is not writable (a wrong owner?)"
+        if self.tmp_path.is_dir():
+            return "a folder is in the place of its temporary file"
+        disk = os.statvfs(folder)
+        # Room for a whole new copy of the file, as every write makes one.
+        if disk.f_bavail * disk.f_frsize < (self._stat() or (0, 0, 0))[2] + 64 * 1024:
+            return "its disk is full"
+        return None
+
     # Reading
 
     def _stat(self) -> Signature | None:
@@ -271,6 +317,13 @@ class JsonFileStore:
             return _MISSING
         except OSError as error:
             raise StoreUnreadable(self.path, error.strerror or str(error)) from None
+        if not body.strip():
+            # An empty file (`touch comments.json`) is an empty list; the first
+            # comment writes it in the layout later writes append to.
+            version = _Version(sig, b"[]\n", 0, self._etag_for(sig))
+            version.all_public = True
+            self._version = version
+            return version
         hint = self._read_hint(lock_fd).get(sig)
         if hint is not None:
             version = _Version(sig, body, hint[0], self._etag_for(sig))
@@ -279,7 +332,7 @@ class JsonFileStore:
             try:
                 items = parse_list(body)
             except ValueError as error:
-                raise StoreUnreadable(self.path, str(error)) from None
+                raise StoreUnreadable(self.path, str(error), content=str(error)) from None
             version = _Version(sig, body, last_id(items), self._etag_for(sig), items)
         self._version = version
         return version
@@ -306,16 +359,12 @@ class JsonFileStore:
     @contextmanager
     def _locked(self) -> Iterator[int]:
         flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+        # The folder is never created here: a missing one (a volume not mounted)
+        # fails the write rather than starting a new, empty store.
         try:
-            try:
-                fd = os.open(self.lock_path, flags, 0o644)
-            except FileNotFoundError:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.lock_path, flags, 0o644)
+            fd = os.open(self.lock_path, flags, 0o644)
         except OSError as error:
-            raise StoreError(
-                f"comments store could not be written: {self.lock_path}: {error.strerror}"
-            ) from None
+            raise StoreUnwritable(self.lock_path, error.strerror or str(error)) from None
         try:
             # Another process may hold it through its fsyncs: wait off the event loop.
             blocking(fcntl.flock, fd, fcntl.LOCK_EX)
@@ -389,6 +438,15 @@ class JsonFileStore:
                 lines.append(encode_comment(pending.record))
                 changes = True
                 continue
+            if pending.kind == "import":
+                records = pending.details["records"]
+                fresh = [record for record in records if record["id"] not in positions]
+                pending.record = {"added": len(fresh), "present": len(records) - len(fresh)}
+                if fresh:
+                    lines, positions = merged(lines, positions, fresh)
+                    last = max(last, *(record["id"] for record in fresh))
+                    changes = True
+                continue
             comment_id = pending.details["comment_id"]
             position = positions.get(comment_id)
             record = None if position is None else json.loads(lines[position])
@@ -431,9 +489,7 @@ class JsonFileStore:
         except OSError as error:
             with contextlib.suppress(OSError):
                 self.tmp_path.unlink(missing_ok=True)
-            raise StoreError(
-                f"comments store could not be written: {self.path}: {error.strerror or error}"
-            ) from None
+            raise StoreUnwritable(self.path, error.strerror or str(error)) from None
         return sig
 
     def _fsync_folder(self) -> None:
@@ -461,6 +517,20 @@ class JsonFileStore:
             for path in (self.tmp_path, self.key_tmp_path):
                 with contextlib.suppress(OSError):  # a folder there: writes will say so
                     path.unlink(missing_ok=True)
+
+
+def merged(lines: list[bytes], positions: dict[int, int], fresh: list[dict]) -> tuple[list, dict]:
+    """Return the lines with the fresh records added, in id order, and their new positions."""
+    id_at = {position: comment_id for comment_id, position in positions.items()}
+    keyed = [(id_at.get(position), line) for position, line in enumerate(lines)]
+    keyed += [(record["id"], encode_comment(record)) for record in fresh]
+    # Stable: a record without an integer id (a hand-edited file) keeps its place
+    # before those that have one.
+    keyed.sort(key=lambda pair: -1 if pair[0] is None else pair[0])
+    return (
+        [line for _, line in keyed],
+        {comment_id: n for n, (comment_id, _) in enumerate(keyed) if comment_id is not None},
+    )
 
 
 # The hint: ten numbers of 20 characters and a space each, then a CRC-32 of 10 digits.

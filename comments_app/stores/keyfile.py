@@ -22,9 +22,15 @@ def read(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise StoreError(f"the secret key could not be read: {path}: {error.strerror or error}") from None
+        raise StoreError(
+            "the secret key could not be read",
+            f"the secret key could not be read: {path}: {error.strerror or error}",
+        ) from None
     if len(key) < KEY_BYTES:
-        raise StoreError(f"the secret key file is damaged (too short): {path}; delete it to make a new one")
+        raise StoreError(
+            "the secret key file is damaged",
+            f"the secret key file is damaged (too short): {path}; delete it to make a new one",
+        )
     return key
 
 
@@ -50,5 +56,8 @@ def create(path: Path, partial: Path) -> bytes:
         finally:
             os.close(fd)
     except OSError as error:
-        raise StoreError(f"the secret key could not be made: {path}: {error.strerror or error}") from None
+        raise StoreError(
+            "the secret key could not be made",
+            f"the secret key could not be made: {path}: {error.strerror or error}",
+        ) from None
     return key

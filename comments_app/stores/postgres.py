@@ -89,11 +89,32 @@ WHERE table_schema = current_schema() AND table_name = 'comments'
 AND column_name IN ('status', 'edited', 'deleted')
 """
 
+# True when every table and column exists: then first use changes nothing.
+SCHEMA_CURRENT = """
+SELECT to_regclass('comments') IS NOT NULL AND to_regclass('comments_version') IS NOT NULL
+    AND to_regclass('comments_secret') IS NOT NULL
+    AND (SELECT count(*) = 3 FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'comments'
+        AND column_name IN ('status', 'edited', 'deleted'))
+"""
+
+# Whether a write would work, without writing: is the transaction read-only,
+# and may this role write the tables (or create them, before they exist)?
+WRITE_PROBE = """
+SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery(),
+    CASE WHEN to_regclass('comments') IS NULL OR to_regclass('comments_version') IS NULL
+        THEN coalesce(has_schema_privilege(current_schema(), 'CREATE'), false)
+        ELSE has_table_privilege('comments', 'INSERT') AND has_table_privilege('comments', 'UPDATE')
+            AND has_table_privilege('comments_version', 'UPDATE')
+    END
+"""
+
 # Serialize schema creation between workers starting at the same moment.
 SCHEMA_LOCK = 0x636F6D6D
 
 CREATED = """to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 EDITED = """to_char(edited AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+DELETED = """to_char(deleted AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 COLUMNS = f"id, author, text, {CREATED}, {EDITED}, status"
 PUBLIC = "status = 'published' AND deleted IS NULL"
 CHANNEL = "comments_changed"
@@ -109,7 +130,10 @@ ORDER BY c.id
 
 class StoreUnavailable(StoreError):
     def __init__(self, reason: str) -> None:
-        super().__init__(f"comments database is unavailable: {reason}")
+        # The reason names hosts and ports: for the log and commands only.
+        super().__init__(
+            "the comments database is unavailable", f"comments database is unavailable: {reason}"
+        )
 
 
 @dataclass(frozen=True)
@@ -158,6 +182,8 @@ class PostgresStore:
         self._checked = -1
         self._stop = threading.Event()
         self._refresh_lock = threading.Lock()
+
+    kind = "postgresql"
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.safe_url!r})"
@@ -290,6 +316,15 @@ class PostgresStore:
         version = self._checked_refresh()
         return Snapshot(version.etag, version.body)
 
+    def write_problem(self) -> str | None:
+        """Say why a write would fail now: a read-only database or missing rights."""
+        read_only, allowed = self._run(lambda conn: conn.execute(WRITE_PROBE).fetchone(), lambda: True, False)
+        if read_only:
+            return "the database is read-only (a standby, or default_transaction_read_only)"
+        if not allowed:
+            return "the database role may not write the comments tables"
+        return None
+
     def close(self) -> None:
         self._stop.set()
         if self._pool is not None:
@@ -301,8 +336,15 @@ class PostgresStore:
     def init_schema(self) -> None:
         self._read(self._create_schema)
 
-    def import_comments(self, items: Iterable[dict]) -> tuple[int, int]:
-        """Copy comments keeping their ids; return (added, already there)."""
+    def export_records(self) -> list[dict]:
+        """Return every row as a record, tombstones included, from one statement's snapshot."""
+        query = f"SELECT {COLUMNS}, {DELETED} FROM comments ORDER BY id"
+        rows = self._read(lambda conn: conn.execute(query).fetchall())
+        # A tombstone as base.tombstone makes it: when it was deleted, and its id.
+        return [{"deleted": row[-1], "id": row[0]} if row[-1] else row_to_comment(*row[:-1]) for row in rows]
+
+    def import_records(self, items: Iterable[dict]) -> tuple[int, int]:
+        """Copy records (backup.read_export's) keeping their ids; return (added, already there)."""
         # A file store's export keeps statuses, edit times and tombstones.
         rows = [
             (
@@ -374,11 +416,14 @@ class PostgresStore:
         return fresh
 
     def _create_schema(self, conn: psycopg.Connection) -> None:
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            conn.execute(SCHEMA)
-            if conn.execute(UPGRADE_NEEDED).fetchone()[0]:
-                conn.execute(UPGRADE)
+        # A schema that is current is left alone, so that a read-only database
+        # (a standby, a role that may only read) still serves the list.
+        if not conn.execute(SCHEMA_CURRENT).fetchone()[0]:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                conn.execute(SCHEMA)
+                if conn.execute(UPGRADE_NEEDED).fetchone()[0]:
+                    conn.execute(UPGRADE)
         self._schema_ready = True
 
     def _open_pool(self) -> ConnectionPool:
@@ -434,7 +479,9 @@ class PostgresStore:
     def _read(self, work: Callable[[psycopg.Connection], T]) -> T:
         return self._run(work, retry=lambda: True)
 
-    def _run(self, work: Callable[[psycopg.Connection], T], retry: Callable[[], bool]) -> T:
+    def _run(
+        self, work: Callable[[psycopg.Connection], T], retry: Callable[[], bool], schema: bool = True
+    ) -> T:
         """Run work on a pooled connection; map database failures to StoreUnavailable.
 
         A pooled connection that died with the server fails on first use; then the
@@ -444,7 +491,7 @@ class PostgresStore:
         for attempt in (1, 2):
             try:
                 with self._open_pool().connection() as conn:
-                    if not self._schema_ready:
+                    if schema and not self._schema_ready:
                         self._create_schema(conn)
                     return work(conn)
             except psycopg.OperationalError as error:
@@ -454,6 +501,12 @@ class PostgresStore:
                     raise StoreUnavailable(reason) from None
                 # The server went away under idle connections too: drop them all.
                 self._open_pool().check()
+            except psycopg.Error as error:
+                # Not a lost connection but a refusal (a read-only database, a role
+                # without rights): trying again would not help.
+                reason = self.redact(first_line(error))
+                log.error("database error on %s: %s", self.safe_url, reason)
+                raise StoreUnavailable(reason) from None
         raise AssertionError("unreachable")
 
 

@@ -103,10 +103,13 @@ describe('CommentBox', () => {
   });
 
   it('says reading needs a login and stops asking', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: false });
     fetchMock.mockResolvedValue(json({ error: 'login' }, 401));
     render(<CommentBox pollInterval={10} />);
-    expect(await screen.findByRole('alert')).toHaveTextContent('needs a login');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(screen.getByRole('alert')).toHaveTextContent('needs a login');
+    // However long the page stays open, it does not ask again.
+    await act(() => vi.advanceTimersByTimeAsync(10 * 60_000));
     expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 

@@ -94,7 +94,7 @@ describe('CommentForm', () => {
   });
 
   it('says when to post again after a 429 and keeps the text', async () => {
-    const refusal = new ApiError(429, 'too many comments from your address; try again in 42 seconds', 42);
+    const refusal = new ApiError(429, 'too many comments from your address; try again in 42 seconds', {}, 42);
     const { user, post, name, comment } = setup(vi.fn().mockRejectedValue(refusal));
     await user.type(name, 'Ann');
     await user.type(comment, 'Hi again');

@@ -12,18 +12,19 @@ function useNow(interval = 30_000) {
   return now;
 }
 
-export default function CommentList({ comments }) {
+const plain = (comment, now) => <Comment comment={comment} now={now} />;
+
+// renderComment(comment, now): what each item shows (plain comments unless told).
+export default function CommentList({ comments, renderComment = plain, empty = 'No comments yet. Be the first!' }) {
   const now = useNow();
   if (comments.length === 0) {
-    return <p className="empty">No comments yet. Be the first!</p>;
+    return <p className="empty">{empty}</p>;
   }
   return (
     <ol className="comment-list">
       {comments.map((comment, index) => (
         <li key={comment.id ?? `at-${index}`}>
-          <CommentBoundary comment={comment}>
-            <Comment comment={comment} now={now} />
-          </CommentBoundary>
+          <CommentBoundary comment={comment}>{renderComment(comment, now)}</CommentBoundary>
         </li>
       ))}
     </ol>

@@ -1,26 +1,37 @@
-// The comments API: the list with ETag revalidation, and posting a comment.
+// The comments API: the list with ETag revalidation, posting a comment, and
+// changing or deleting one (its author with the Comment-Token the post answered).
 
 export const COMMENTS_URL = '/api/comments';
 
 export class ApiError extends Error {
-  constructor(status, message, retryAfter = null) {
+  constructor(status, message, fields = {}, retryAfter = null) {
     super(message);
     this.status = status;
+    // {field: message} when the server refused some fields (a 400).
+    this.fields = fields;
     // Seconds until the server takes this again (a 429's Retry-After), or null.
     this.retryAfter = retryAfter;
   }
 }
 
-async function errorFrom(response) {
+export async function errorFrom(response) {
   let message = `The server answered ${response.status}.`;
+  let fields = {};
   try {
     const body = await response.json();
     if (body && typeof body.error === 'string') message = body.error;
+    if (body && body.fields && typeof body.fields === 'object') fields = body.fields;
   } catch {
     // Not JSON (a proxy's page): keep the generic message.
   }
   const seconds = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
-  return new ApiError(response.status, message, Number.isFinite(seconds) ? seconds : null);
+  return new ApiError(response.status, message, fields, Number.isFinite(seconds) ? seconds : null);
+}
+
+// The id at the end of a Location such as /api/comments/42, or null.
+function idFrom(location) {
+  const match = /\/(\d+)$/.exec(location || '');
+  return match ? Number(match[1]) : null;
 }
 
 // A fresh Idempotency-Key: random, unguessable, the same for every retry of one submission.
@@ -51,12 +62,13 @@ export async function fetchComments(etag, { signal } = {}) {
   return { comments: await response.json(), etag: response.headers.get('ETag') };
 }
 
-// Post a comment, asking for the new comment alone (Prefer: return=minimal) rather than
-// the whole list. Resolve to {comment} when the server did so (or answered 202 with the
-// comment, held), else (a server that ignores the preference answers the list, as the
-// tutorial's do) to {comments, etag}. website is the form's honeypot field: people leave
-// it empty. A network failure is retried with the same Idempotency-Key, so the comment is
-// stored once at most.
+// Post a comment, asking for the new comment alone (Prefer: return=minimal)
+// rather than the whole list. Resolve to {id, token} and one of: comment, when
+// it waits for a moderator (202, "status": "pending"); published, the stored
+// comment, when the server applied the preference; comments and etag, the
+// updated list, when it did not (a tutorial's server answers the list).
+// website is the form's honeypot field: people leave it empty. A network failure
+// is retried with the same Idempotency-Key, so the comment is stored once at most.
 export async function postComment(author, text, { website = '', retryDelays = POST_RETRY_DELAYS_MS } = {}) {
   const key = newIdempotencyKey();
   const payload = JSON.stringify(website ? { author, text, website } : { author, text });
@@ -76,8 +88,38 @@ export async function postComment(author, text, { website = '', retryDelays = PO
     }
   }
   if (!response.ok) throw await errorFrom(response);
+  const token = response.headers.get('Comment-Token');
   const body = await response.json();
-  // The comment alone: Prefer was honoured, or it was held for a moderator (202, pending).
-  if (!Array.isArray(body)) return { comment: body };
-  return { comments: body, etag: response.headers.get('ETag') };
+  if (response.status === 202) return { id: body.id, token, comment: body };
+  if (/\breturn=minimal\b/i.test(response.headers.get('Preference-Applied') ?? '') && !Array.isArray(body)) {
+    return { id: body.id, token, published: body };
+  }
+  // A server without Location (a tutorial's): the newest comment with these words.
+  const id =
+    idFrom(response.headers.get('Location')) ??
+    body.filter((c) => c.author === author && c.text === text).at(-1)?.id ??
+    null;
+  return { id, token, comments: body, etag: response.headers.get('ETag') };
+}
+
+// Change the author's own comment ({text} and/or {author}); resolve to the comment.
+export async function editComment(id, token, fields) {
+  const response = await fetch(`${COMMENTS_URL}/${id}`, {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/json', 'Comment-Token': token },
+    body: JSON.stringify(fields),
+    credentials: 'same-origin',
+  });
+  if (!response.ok) throw await errorFrom(response);
+  return response.json();
+}
+
+// Delete the author's own comment.
+export async function deleteComment(id, token) {
+  const response = await fetch(`${COMMENTS_URL}/${id}`, {
+    method: 'DELETE',
+    headers: { 'Comment-Token': token },
+    credentials: 'same-origin',
+  });
+  if (!response.ok) throw await errorFrom(response);
 }

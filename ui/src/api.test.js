@@ -68,6 +68,6 @@ describe('postComment', () => {
     fetchMock.mockResolvedValue(
       new Response(JSON.stringify(held), { status: 202, headers: { 'Content-Type': 'application/json' } }),
     );
-    expect(await postComment('Ann', 'links')).toEqual({ comment: held });
+    expect(await postComment('Ann', 'links')).toMatchObject({ id: 7, comment: held });
   });
 });

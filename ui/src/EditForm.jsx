@@ -1,0 +1,120 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import { validate } from './CommentForm.jsx';
+
+// Edit a comment in place. onSave({author, text}) returns a promise: resolved
+// when stored, rejected with the reason (error.fields for refused fields);
+// onCancel() leaves the comment as it was. Ctrl+Enter (⌘+Enter) saves, Escape cancels.
+export default function EditForm({ comment, onSave, onCancel }) {
+  const [author, setAuthor] = useState(comment.author);
+  const [text, setText] = useState(comment.text);
+  const [errors, setErrors] = useState({});
+  const [failure, setFailure] = useState('');
+  const [saving, setSaving] = useState(false);
+  const id = useId();
+  const form = useRef(null);
+  const authorInput = useRef(null);
+  const textInput = useRef(null);
+
+  useEffect(() => {
+    const input = textInput.current;
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  }, []);
+
+  async function submit(event) {
+    event.preventDefault();
+    if (saving) return;
+    const cleanAuthor = author.trim();
+    const cleanText = text.trim();
+    const found = validate(cleanAuthor, cleanText);
+    setErrors(found);
+    setFailure('');
+    if (found.author) return authorInput.current.focus();
+    if (found.text) return textInput.current.focus();
+    const fields = {};
+    if (cleanAuthor !== comment.author) fields.author = cleanAuthor;
+    if (cleanText !== comment.text) fields.text = cleanText;
+    if (Object.keys(fields).length === 0) return onCancel();
+    setSaving(true);
+    try {
+      await onSave(fields);
+    } catch (error) {
+      const refused = error.fields || {};
+      if (refused.author || refused.text) {
+        setErrors(refused);
+        (refused.author ? authorInput : textInput).current?.focus();
+      } else {
+        setFailure(error.message || 'The comment could not be changed.');
+      }
+      setSaving(false);
+    }
+  }
+
+  function onKeyDown(event) {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      onCancel();
+    } else if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.current.requestSubmit();
+    }
+  }
+
+  return (
+    <form className="comment-form edit-form" ref={form} onSubmit={submit} onKeyDown={onKeyDown} noValidate>
+      <div className="field">
+        <label htmlFor={`${id}-author`}>Your name</label>
+        <input
+          id={`${id}-author`}
+          ref={authorInput}
+          name="author"
+          autoComplete="name"
+          value={author}
+          onChange={(event) => setAuthor(event.target.value)}
+          aria-invalid={Boolean(errors.author)}
+          aria-describedby={errors.author ? `${id}-author-error` : undefined}
+        />
+        {errors.author && (
+          <p id={`${id}-author-error`} className="error" role="alert">
+            {errors.author}
+          </p>
+        )}
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-text`}>Your comment</label>
+        <textarea
+          id={`${id}-text`}
+          ref={textInput}
+          name="text"
+          rows={4}
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+          aria-invalid={Boolean(errors.text)}
+          aria-describedby={errors.text ? `${id}-text-error` : `${id}-hint`}
+        />
+        {errors.text ? (
+          <p id={`${id}-text-error`} className="error" role="alert">
+            {errors.text}
+          </p>
+        ) : (
+          <p id={`${id}-hint`} className="hint">
+            Ctrl+Enter (⌘+Enter) saves, Escape cancels.
+          </p>
+        )}
+      </div>
+      {failure && (
+        <p className="error" role="alert">
+          {failure}
+        </p>
+      )}
+      <div className="buttons">
+        <button type="submit" disabled={saving}>
+          Save
+        </button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,89 @@
+import { useEffect, useRef, useState } from 'react';
+import Comment, { authorId } from './Comment.jsx';
+import ConfirmDelete from './ConfirmDelete.jsx';
+import EditForm from './EditForm.jsx';
+
+// Return a function that moves focus to where it should go once article has
+// left the list: the comment after it, else the one before, else the heading.
+export function focusAfterRemoving(article) {
+  const item = article?.closest('li');
+  const neighbours = [item?.nextElementSibling, item?.previousElementSibling].map((li) => li?.querySelector('article'));
+  return () => {
+    const target = neighbours.find((element) => element?.isConnected) ?? document.querySelector('h1');
+    if (!target) return;
+    if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+    target.focus();
+  };
+}
+
+// A comment of the page's own: Edit (in place) and Delete while canChange.
+// onEdit(fields) and onDelete() return promises rejected with a message.
+export default function EditableComment({ comment, now, canChange, onEdit, onDelete }) {
+  const [editing, setEditing] = useState(false);
+  const [failure, setFailure] = useState('');
+  const article = useRef(null);
+  const editButton = useRef(null);
+
+  const wasEditing = useRef(false);
+
+  // After the form closes, focus goes back to Edit (or, if the comment can no
+  // longer be changed, to the comment itself).
+  useEffect(() => {
+    if (wasEditing.current && !editing) (editButton.current ?? article.current)?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
+
+  async function save(fields) {
+    setFailure('');
+    try {
+      await onEdit(fields);
+    } catch (error) {
+      // The token was refused: the form has nothing left to do.
+      if (!error.final) throw error;
+      setFailure(error.message);
+    }
+    setEditing(false);
+  }
+
+  async function remove() {
+    const element = article.current;
+    const moveFocus = focusAfterRemoving(element);
+    try {
+      await onDelete();
+      moveFocus();
+    } catch (error) {
+      setFailure(error.message);
+      if (!editButton.current) element?.focus();
+    }
+  }
+
+  const badge = comment.status === 'pending' ? 'Awaiting approval' : null;
+  const footer = (
+    <>
+      {failure && (
+        <p className="error" role="alert">
+          {failure}
+        </p>
+      )}
+      {comment.status === 'pending' && (
+        <p className="hint">Only you can see this comment until a moderator approves it.</p>
+      )}
+      {canChange && !editing && (
+        <div className="comment-actions">
+          <button
+            type="button"
+            className="secondary"
+            ref={editButton}
+            aria-describedby={authorId(comment)}
+            onClick={() => setEditing(true)}
+          >
+            Edit
+          </button>
+          <ConfirmDelete onConfirm={remove} describedBy={authorId(comment)} />
+        </div>
+      )}
+    </>
+  );
+  const body = editing ? <EditForm comment={comment} onSave={save} onCancel={() => setEditing(false)} /> : undefined;
+  return <Comment ref={article} comment={comment} now={now} badge={badge} body={body} footer={footer} />;
+}
