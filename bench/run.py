@@ -4,7 +4,9 @@ For each list size the file store, the PostgreSQL store, the ceiling (the same
 Flask + gunicorn stack answering bytes from memory) and the tutorial-style Node
 server run at once, each gunicorn with 4 workers; wrk loads one at a time, in
 turns, each round starting with another server, BENCH_REPS times, and the table
-shows medians. Before every POST run the list is put back to its size.
+shows medians. Before every POST run the list is put back to its size. These
+servers run with COMMENTS_RATE_LIMIT=off: they measure the stores, not the limiter;
+bench/abuse.py then measures the limits (a throttled login, POST with the limiter on).
 Settings: BENCH_SIZES (10,1000,10000), BENCH_SECONDS (3), BENCH_REPS (3),
 BENCH_CONNECTIONS (16).
 """
@@ -30,6 +32,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.abuse import measure_limits  # noqa: E402
 from comments_app.stores.base import encode_comment, encode_list  # noqa: E402
 from comments_app.stores.jsonfile import JsonFileStore  # noqa: E402
 from comments_app.stores.postgres import PostgresStore  # noqa: E402
@@ -91,6 +94,9 @@ GTHREAD = ["--worker-class", "gthread", "--threads", "4"]
 def gunicorn(name: str, app: str, work: Path, *args: str, workers: int = 4, **settings: str) -> Process:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTS_") and k != "DATABASE_URL"}
+    # The store benchmarks measure the stores: one wrk client posting thousands of
+    # comments would meet the rate limit at once, so it is off unless a run sets it.
+    env["COMMENTS_RATE_LIMIT"] = "off"
     env.update(settings)
     command = [
         str(BIN / "gunicorn"),
@@ -162,6 +168,7 @@ def main() -> int:
         cluster.remove()
         shutil.rmtree(work, ignore_errors=True)
     report = render(runs, errors) + "\n" + render_codings(runs, first_load) + "\n\n" + held
+    report += "\n" + measure_limits(gunicorn)
     print(report)
     (RESULTS / "latest.md").write_text(report)
     print(f"\n(saved to {RESULTS / 'latest.md'})")

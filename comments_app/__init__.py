@@ -17,10 +17,13 @@ from . import (
     headers,
     health,
     hosts,
+    idempotency,
     moderation,
     origins,
     pages,
     proxies,
+    ratelimit,
+    throttle,
 )
 from .compressed import CompressedBodies
 from .stores import open_store
@@ -45,9 +48,14 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     headers.init_app(app, settings)
     # First of the before_request hooks: a refused host is answered before auth or CSRF.
     hosts.init_app(app, settings)
+    # The order of the request hooks: cross-site checks, then auth, then a repeated
+    # Idempotency-Key is answered from its record, and only then is a new comment counted.
     origins.init_app(app, settings)
     auth.init_app(app, settings)
     editors.init_app(app)
+    idempotency.init_app(app, settings)
+    ratelimit.init_app(app, settings)
+    throttle.init_app(app, settings)
     app.register_blueprint(comments.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(health.bp)

@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .cooperative import blocking
 from .errors import error_response
+from .throttle import get_throttle
 
 REALM = "Comments"
 MODERATION_REALM = "Comments moderation"
@@ -37,32 +38,56 @@ _verified: set[tuple[str, bytes]] = set()
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return generate_password_hash(os.urandom(16).hex())
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(os.urandom(16).hex(), method)
+
+
+def _hash_method(user_sets: list[dict[str, str]]) -> str:
+    """The method of a configured hash, so that an unknown name costs what a known one does."""
+    for users in user_sets:
+        for pw_hash in users.values():
+            return pw_hash.split("$", 1)[0]
+    return "scrypt"
+
+
+def _cache_key(pw_hash: str, password: str) -> tuple[str, bytes]:
+    return (pw_hash, hmac.digest(_CACHE_KEY, password.encode("utf-8", "surrogatepass"), "sha256"))
 
 
 def password_matches(pw_hash: str, password: str) -> bool:
-    """Check a password against a werkzeug hash, cheaply when it passed before."""
-    key = (pw_hash, hmac.digest(_CACHE_KEY, password.encode("utf-8", "surrogatepass"), "sha256"))
-    if key in _verified:
-        return True
+    """Check a password against a werkzeug hash, and remember it when it passes."""
     # Tens of milliseconds of CPU (scrypt releases the GIL): off the event loop.
     if not blocking(check_password_hash, pw_hash, password):
         return False
     if len(_verified) >= _CACHE_SIZE:
         _verified.clear()
-    _verified.add(key)
+    _verified.add(_cache_key(pw_hash, password))
     return True
 
 
-def check_user(users: dict[str, str], username: str, password: str) -> str | None:
-    """Return the user name when the password is theirs, else None."""
-    pw_hash = users.get(username)
-    if pw_hash is None:
-        # Spend the same time as for a known user, so names cannot be probed.
-        blocking(lambda: check_password_hash(_dummy_hash(), password))
+def check_user(user_sets: list[dict[str, str]], username: str, password: str) -> str | None:
+    """Return the user name when the password is theirs in one of the sets, else None.
+
+    A password that passed before is known at once. Any other try is counted as a failed
+    login before its hash is computed (and the count taken back when it passes), so a
+    client past COMMENTS_LOGIN_LIMIT gets 429 (throttle.LoginsThrottled) at no hash's cost.
+    """
+    if request.authorization is None:
         return None
-    return username if password_matches(pw_hash, password) else None
+    hashes = [users[username] for users in user_sets if username in users]
+    if any(_cache_key(pw_hash, password) in _verified for pw_hash in hashes):
+        return username
+    throttle = get_throttle()
+    throttle.reserve()
+    if not hashes:
+        # Spend the same time as for a known user, so names cannot be probed.
+        dummy = _dummy_hash(_hash_method(user_sets))
+        blocking(check_password_hash, dummy, password)
+        return None
+    if not any(password_matches(pw_hash, password) for pw_hash in hashes):
+        return None
+    throttle.release()
+    return username
 
 
 def moderators() -> dict[str, str]:
@@ -72,17 +97,12 @@ def moderators() -> dict[str, str]:
 @basic_auth.verify_password
 def verify_password(username: str, password: str) -> str | None:
     """A reader's login, or a moderator's: moderators may read and post too."""
-    known = [
-        users for users in (current_app.extensions["comments_auth_users"], moderators()) if username in users
-    ]
-    if not known:
-        check_user({}, username, password)
-    return username if any(password_matches(users[username], password) for users in known) else None
+    return check_user([current_app.extensions["comments_auth_users"], moderators()], username, password)
 
 
 @moderator_auth.verify_password
 def verify_moderator(username: str, password: str) -> str | None:
-    return check_user(moderators(), username, password)
+    return check_user([moderators()], username, password)
 
 
 def current_moderator() -> str | None:
@@ -145,3 +165,6 @@ def init_app(app: Flask, settings: dict) -> None:
     if settings["auth_users"]:
         protect(app, "comments", settings["auth_users"], settings["auth_scope"])
     protect_moderation(app)
+    if settings["auth_users"] or settings["admin_users"]:
+        # Made now, not on the first unknown name, whose answer would otherwise take two hashes.
+        _dummy_hash(_hash_method([settings["auth_users"], settings["admin_users"]]))

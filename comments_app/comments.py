@@ -16,6 +16,7 @@ from .compressed import CompressedBodies
 from .editors import AUTHOR
 from .errors import APIError
 from .prefer import wants_minimal
+from .spam import SPAM, verdict
 from .stores import Snapshot, Store
 from .stores.base import EDITABLE, PENDING, PUBLISHED, STATUSES, encode_comment, public_view
 from .validation import clean_changes, clean_comment
@@ -95,17 +96,21 @@ def list_comments():
 @bp.post("/api/comments")
 @bp.post("/comments.json")
 def add_comment():
-    """Store a comment; answer 201 with the updated list, as tutorial front ends expect.
-
-    With Prefer: return=minimal (RFC 7240) the answer is the new comment alone; under
-    pre-moderation it is 202 with the comment alone, pending.
-    """
-    cleaned, errors = clean_comment(read_submission())
+    """Store a comment; answer 201 with the updated list, as tutorial front ends expect,
+    or, under pre-moderation or when the spam signals hold it, 202 with the comment alone,
+    pending. With Prefer: return=minimal (RFC 7240) a 201 is the new comment alone. A
+    honeypot's catch is kept as spam and answered as any comment would be."""
+    fields = read_submission()
+    cleaned, errors = clean_comment(fields)
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
     store = get_store()
-    status = PENDING if settings()["moderation"] == "pre" else PUBLISHED
+    usual = PENDING if settings()["moderation"] == "pre" else PUBLISHED
+    status = verdict(fields, cleaned, settings()["max_links"]) or usual
     comment, snapshot = store.add(cleaned["author"], cleaned["text"], status)
+    if status == SPAM:
+        # Answered like any comment: the bot learns nothing from the answer.
+        comment, status = {**comment, "status": usual}, usual
     location = url_for(".get_comment", comment_id=comment["id"])
     if status == PENDING:
         response = json_response(encode_comment(comment), 202)

@@ -19,6 +19,13 @@ MODERATION_MODES = ("off", "pre")
 SECRET_KEY_MIN = 16
 WEEK = 7 * 24 * 3600
 
+# Posts per client: a person replying to a few comments in a row stays under 5 a
+# minute; a script does not. Counted per address, so people behind one shared
+# address (an office, a mobile carrier's NAT) share it: 50 an hour leaves room.
+DEFAULT_RATE_LIMIT = "5/minute;50/hour"
+# Failed Basic logins per client before it is refused without checking a password.
+DEFAULT_LOGIN_LIMIT = "5/minute;20/hour"
+
 
 class ConfigError(Exception):
     """A setting has a value the app cannot start with."""
@@ -35,18 +42,23 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_AUTH_USERS": "",
         "COMMENTS_AUTH_SCOPE": "all",
         "COMMENTS_CORS_ORIGINS": "",
-        "COMMENTS_ALLOWED_HOSTS": "",
-        "COMMENTS_FRAME_ANCESTORS": "",
         "COMMENTS_ADMIN_USERS": "",
         "COMMENTS_MODERATION": "off",
         "COMMENTS_EDIT_WINDOW": "900",
         "COMMENTS_SECRET_KEY": "",
+        "COMMENTS_ALLOWED_HOSTS": "",
+        "COMMENTS_FRAME_ANCESTORS": "",
         "DATABASE_URL": "",
         "COMMENTS_DB_TIMEOUT": "3",
         # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
         "COMMENTS_TRUSTED_PROXIES": "1" if environ.get("DYNO") else "0",
         "COMMENTS_CLIENT_TIMEOUT": "5",
         "MAX_CONTENT_LENGTH": 64 * 1024,
+        "COMMENTS_RATE_LIMIT": DEFAULT_RATE_LIMIT,
+        "COMMENTS_LOGIN_LIMIT": DEFAULT_LOGIN_LIMIT,
+        "COMMENTS_LIMITS_FILE": "",
+        "REDIS_URL": "",
+        "COMMENTS_MAX_LINKS": "3",
         # Set by Heroku on every dyno: the disk is ephemeral there.
         "DYNO": "",
     }
@@ -62,10 +74,11 @@ def validate(config: Mapping) -> dict:
     database_url = str(config["DATABASE_URL"]).strip()
     if database_url:
         check_database_url(database_url)
+    # The folder must exist only when the file is the store: with DATABASE_URL
+    # the file is just import-json's default source.
+    comments_file = parse_file(config["COMMENTS_FILE"], in_use=not database_url)
     return {
-        # The folder must exist only when the file is the store: with DATABASE_URL
-        # the file is just import-json's default source.
-        "file": parse_file(config["COMMENTS_FILE"], in_use=not database_url),
+        "file": comments_file,
         "auth_users": parse_auth_users(config["COMMENTS_AUTH_USERS"]),
         "admin_users": parse_auth_users(config["COMMENTS_ADMIN_USERS"], "COMMENTS_ADMIN_USERS"),
         "moderation": parse_choice("COMMENTS_MODERATION", config["COMMENTS_MODERATION"], MODERATION_MODES),
@@ -78,6 +91,11 @@ def validate(config: Mapping) -> dict:
         "database_url": database_url,
         "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
         "trusted_proxies": parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
+        "rate_limit": parse_limits("COMMENTS_RATE_LIMIT", config["COMMENTS_RATE_LIMIT"]),
+        "login_limit": parse_limits("COMMENTS_LOGIN_LIMIT", config["COMMENTS_LOGIN_LIMIT"]),
+        "limits_file": parse_limits_file(config["COMMENTS_LIMITS_FILE"], comments_file),
+        "redis_url": parse_redis_url(config["REDIS_URL"]),
+        "max_links": parse_count("COMMENTS_MAX_LINKS", config["COMMENTS_MAX_LINKS"], 1000),
         "client_timeout": parse_client_timeout(config["COMMENTS_CLIENT_TIMEOUT"]),
         "dyno": str(config.get("DYNO", "")).strip(),
     }
@@ -297,3 +315,43 @@ def check_database_url(url: str) -> None:
         )
     if not parts.path.strip("/") and not parts.hostname:
         raise ConfigError("DATABASE_URL", "names no host and no database")
+
+
+def parse_limits(name: str, value: str) -> str:
+    """Check limits in Flask-Limiter's notation ("5/minute;50/hour"); "" for "off"."""
+    text = str(value).strip()
+    if text.lower() == "off":
+        return ""
+    # Imported here so that reading settings does not load the limiter's dependencies.
+    from limits import parse_many
+
+    try:
+        parsed = parse_many(text) if text else []
+    except ValueError:
+        parsed = []
+    if not parsed:
+        raise ConfigError(
+            name, f"must be limits like 5/minute;50/hour (or off to turn them off), not {value!r}"
+        )
+    return text
+
+
+def parse_limits_file(value: str | os.PathLike, comments_file: Path) -> Path:
+    """Where the instance's counts live: COMMENTS_LIMITS_FILE, or beside the comments file."""
+    text = str(value).strip()
+    if not text:
+        return comments_file.with_name(comments_file.stem + ".limits.sqlite3")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = PROJECT_ROOT / path
+    if path.is_dir():
+        raise ConfigError("COMMENTS_LIMITS_FILE", f"{path} is a folder, not a file")
+    return path
+
+
+def parse_redis_url(value: str) -> str:
+    url = str(value).strip()
+    if url and urlsplit(url).scheme not in ("redis", "rediss"):
+        scheme = urlsplit(url).scheme or "no scheme"
+        raise ConfigError("REDIS_URL", f"must start with redis:// or rediss://, not {scheme}")
+    return url

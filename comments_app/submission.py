@@ -52,8 +52,19 @@ def read_submission(limit: int, timeout: float) -> Mapping:
     )
 
 
+def request_body() -> bytes:
+    """Return this request's body, read once with the app's limit and deadline."""
+    settings = current_app.extensions["comments_settings"]
+    return read_body(current_app.config["MAX_CONTENT_LENGTH"], settings["client_timeout"])
+
+
 def read_body(limit: int, timeout: float) -> bytes:
-    """Read the whole body within timeout seconds; refuse it past limit bytes."""
+    """Read the whole body within timeout seconds; refuse it past limit bytes.
+
+    Read once per request: the Idempotency-Key check reads it before the handler does.
+    """
+    if "raw_body" in g:
+        return g.raw_body
     environ = request.environ
     length = request.content_length
     if length is not None and length > limit:
@@ -88,7 +99,8 @@ def read_body(limit: int, timeout: float) -> bytes:
         raise APIError(413, too_large(limit))
     if length is not None and received < length:
         raise APIError(400, f"the request body ended after {received} of its {length} bytes")
-    return b"".join(chunks)
+    g.raw_body = b"".join(chunks)
+    return g.raw_body
 
 
 def client() -> str:

@@ -28,9 +28,14 @@ def comments_file(tmp_path: Path) -> Path:
     return tmp_path / "comments.json"
 
 
+# The tests that are not about abuse limits post more comments than a person would:
+# they turn the rate limit off, explicitly, here. Tests of the limits set their own.
+NO_RATE_LIMIT = {"COMMENTS_RATE_LIMIT": "off"}
+
+
 @pytest.fixture
 def app(comments_file: Path):
-    return create_app({"COMMENTS_FILE": str(comments_file)})
+    return create_app({"COMMENTS_FILE": str(comments_file), **NO_RATE_LIMIT})
 
 
 @pytest.fixture
@@ -52,7 +57,8 @@ def server_env(**settings: str) -> dict[str, str]:
         if not key.startswith("COMMENTS_") and key not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY", "DYNO")
     }
     env.update(settings)
-    return env
+    # A setting given as None is left unset, so that its default applies.
+    return {key: value for key, value in env.items() if value is not None}
 
 
 def flask_cli(*args: str, input: str | None = None, **settings: str) -> subprocess.CompletedProcess:
@@ -127,7 +133,10 @@ class Server:
 
 @pytest.fixture
 def start_server(tmp_path: Path):
-    """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end."""
+    """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end.
+
+    The rate limit is off unless the test sets COMMENTS_RATE_LIMIT (None: the default).
+    """
     servers: list[Server] = []
 
     def start(
@@ -137,6 +146,7 @@ def start_server(tmp_path: Path):
         prefix: tuple = (),
         **settings,
     ):
+        settings = {**NO_RATE_LIMIT, **settings}
         args = ["--workers", str(workers)] if workers else []
         if bind:
             args += ["--bind", bind]
@@ -217,6 +227,24 @@ def pg_url(database_url: str):
     yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# Redis: a throwaway redis-server per test that asks for one (tests/redisserver.py).
+
+REDIS_HOWTO = "Redis tests need redis-server (apt-get install redis-server); see README, Tests"
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path):
+    """A running redis-server on a free port, killed at the end."""
+    from .redisserver import RedisServer, installed
+
+    require(installed(), REDIS_HOWTO)
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(folder).start()
+    yield server
+    server.kill()
 
 
 # Chromium for the page tests: Debian's, driven by Playwright.

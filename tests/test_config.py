@@ -44,6 +44,13 @@ HASH = generate_password_hash("pw")
         ({"COMMENTS_FILE": "  "}, "COMMENTS_FILE", "must name a file"),
         ({"DATABASE_URL": "mysql://u:hunter2@db/x"}, "DATABASE_URL", "postgres://"),
         ({"COMMENTS_DB_TIMEOUT": "soon"}, "COMMENTS_DB_TIMEOUT", "a number"),
+        ({"COMMENTS_RATE_LIMIT": "lots"}, "COMMENTS_RATE_LIMIT", "limits like 5/minute"),
+        ({"COMMENTS_RATE_LIMIT": "5 per fortnight"}, "COMMENTS_RATE_LIMIT", "limits like 5/minute"),
+        ({"COMMENTS_RATE_LIMIT": ""}, "COMMENTS_RATE_LIMIT", "or off"),
+        ({"COMMENTS_LOGIN_LIMIT": "5/eon"}, "COMMENTS_LOGIN_LIMIT", "limits like 5/minute"),
+        ({"REDIS_URL": "http://u:hunter2@cache:6379"}, "REDIS_URL", "redis://"),
+        ({"COMMENTS_MAX_LINKS": "-1"}, "COMMENTS_MAX_LINKS", "whole number"),
+        ({"COMMENTS_MAX_LINKS": "three"}, "COMMENTS_MAX_LINKS", "whole number"),
         ({"COMMENTS_TRUSTED_PROXIES": "-1"}, "COMMENTS_TRUSTED_PROXIES", "whole number"),
         ({"COMMENTS_TRUSTED_PROXIES": "1.5"}, "COMMENTS_TRUSTED_PROXIES", "whole number"),
         ({"COMMENTS_TRUSTED_PROXIES": "yes"}, "COMMENTS_TRUSTED_PROXIES", "whole number"),
@@ -95,3 +102,20 @@ def test_moderation_settings_default_and_parse(tmp_path, monkeypatch):
     assert settings["admin_users"] == {"mod": HASH}
     assert (settings["moderation"], settings["edit_window"]) == ("pre", 60)
     assert settings["secret_key"] == b"0123456789abcdef"
+
+
+def test_limit_settings_parse(tmp_path):
+    settings = create_app(
+        {
+            "COMMENTS_FILE": str(tmp_path / "c.json"),
+            "COMMENTS_RATE_LIMIT": " 10/minute;100/day ",
+            "COMMENTS_LOGIN_LIMIT": "OFF",
+            "REDIS_URL": "rediss://:pw@cache.example:6380/0",
+            "COMMENTS_MAX_LINKS": "0",
+        }
+    ).extensions["comments_settings"]
+    assert settings["rate_limit"] == "10/minute;100/day"
+    assert settings["login_limit"] == ""
+    assert settings["redis_url"] == "rediss://:pw@cache.example:6380/0"
+    assert settings["max_links"] == 0
+    assert settings["limits_file"] == tmp_path / "c.limits.sqlite3"

@@ -187,6 +187,7 @@ def test_web_concurrency_sets_the_workers(start_server, comments_file):
         ({"COMMENTS_AUTH_USERS": "alice"}, "COMMENTS_AUTH_USERS"),
         ({"COMMENTS_AUTH_USERS": "alice:sha1$x$y"}, "COMMENTS_AUTH_USERS"),
         ({"COMMENTS_AUTH_SCOPE": "everything"}, "COMMENTS_AUTH_SCOPE"),
+        ({"COMMENTS_RATE_LIMIT": "fast"}, "COMMENTS_RATE_LIMIT"),
         ({"COMMENTS_ADMIN_USERS": "mod"}, "COMMENTS_ADMIN_USERS"),
         ({"COMMENTS_EDIT_WINDOW": "soon"}, "COMMENTS_EDIT_WINDOW"),
         ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL"),

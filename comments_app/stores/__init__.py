@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .base import Snapshot, Store, StoreError
 
-__all__ = ["Snapshot", "Store", "StoreError", "open_store"]
+__all__ = ["Snapshot", "Store", "StoreError", "open_idempotency", "open_store"]
 
 
 def open_store(settings: dict) -> Store:
@@ -21,3 +21,15 @@ def open_store(settings: dict) -> Store:
     from .jsonfile import JsonFileStore
 
     return JsonFileStore(settings["file"], settings["secret_key"])
+
+
+def open_idempotency(settings: dict, store: Store):
+    """Return where Idempotency-Key records live: beside the comments, in the same store."""
+    if settings["database_url"]:
+        from .postgres_idempotency import PostgresRecords
+
+        return PostgresRecords(store)
+    from .idempotency import SqliteRecords
+
+    path = settings["file"]
+    return SqliteRecords(path.with_name(path.stem + ".idempotency.sqlite3"))

@@ -35,8 +35,8 @@ class CommentNotFound(LookupError):
 
 # Every status a comment can have, in one place: a new one is one more name here.
 # Only published comments are public; comments without a status (a tutorial's
-# file) are published.
-STATUSES = ("published", "hidden", "pending")
+# file) are published. "spam" is what the spam signals (spam.py) give a bot's comment.
+STATUSES = ("published", "hidden", "pending", "spam")
 PUBLISHED = "published"
 PENDING = "pending"
 # The fields an edit may change; an author's edit also stamps "edited".

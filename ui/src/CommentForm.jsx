@@ -31,7 +31,19 @@ export function validate(author, text) {
   return errors;
 }
 
-// onSubmit(author, text) returns a promise: resolved when stored, rejected with the reason.
+// Say what the server refused and, when it said so (a 429's Retry-After), when to try again.
+export function failureMessage(error) {
+  const message = error.message || 'The comment could not be posted.';
+  if (error.status !== 429 || !error.retryAfter) return message;
+  const at = new Date(Date.now() + error.retryAfter * 1000).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  return `${message}. You can post again at ${at}; your comment is kept here.`;
+}
+
+// onSubmit(author, text, {website}) returns a promise: resolved when stored, rejected
+// with the reason. website is the honeypot: a field people never see, which bots fill.
 export default function CommentForm({ onSubmit }) {
   const [author, setAuthor] = useState(storedAuthor);
   const [text, setText] = useState('');
@@ -42,6 +54,7 @@ export default function CommentForm({ onSubmit }) {
   const form = useRef(null);
   const authorInput = useRef(null);
   const textInput = useRef(null);
+  const honeypot = useRef(null);
 
   async function submit(event) {
     event.preventDefault();
@@ -56,11 +69,11 @@ export default function CommentForm({ onSubmit }) {
     setPosting(true);
     rememberAuthor(cleanAuthor);
     try {
-      await onSubmit(cleanAuthor, cleanText);
+      await onSubmit(cleanAuthor, cleanText, { website: honeypot.current?.value || '' });
       setText('');
       textInput.current?.focus();
     } catch (error) {
-      setFailure(error.message || 'The comment could not be posted.');
+      setFailure(failureMessage(error));
     } finally {
       setPosting(false);
     }
@@ -115,6 +128,19 @@ export default function CommentForm({ onSubmit }) {
             Markdown works. Ctrl+Enter (⌘+Enter) posts.
           </p>
         )}
+      </div>
+      {/* The honeypot: off screen, out of the tab order, hidden from screen readers, never autofilled. */}
+      <div className="honeypot" aria-hidden="true">
+        <label htmlFor={`${id}-website`}>Leave this empty</label>
+        <input
+          id={`${id}-website`}
+          ref={honeypot}
+          name="website"
+          type="text"
+          tabIndex={-1}
+          autoComplete="off"
+          defaultValue=""
+        />
       </div>
       {failure && (
         <p className="error" role="alert">

@@ -1,6 +1,7 @@
 import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
+import { ApiError } from './api.js';
 import CommentForm from './CommentForm.jsx';
 
 function setup(onSubmit = vi.fn().mockResolvedValue(undefined)) {
@@ -52,7 +53,7 @@ describe('CommentForm', () => {
     await user.type(name, '  Ann ');
     await user.type(comment, ' Hello *world* ');
     await user.click(post);
-    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Hello *world*');
+    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Hello *world*', { website: '' });
     expect(comment).toHaveValue('');
     expect(name).toHaveValue('  Ann ');
     expect(localStorage.getItem('comments.author')).toBe('Ann');
@@ -89,7 +90,36 @@ describe('CommentForm', () => {
     await user.type(name, 'Ann');
     await user.type(comment, 'Quick');
     await user.keyboard(keys);
-    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Quick');
+    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Quick', { website: '' });
+  });
+
+  it('says when to post again after a 429 and keeps the text', async () => {
+    const refusal = new ApiError(429, 'too many comments from your address; try again in 42 seconds', {}, 42);
+    const { user, post, name, comment } = setup(vi.fn().mockRejectedValue(refusal));
+    await user.type(name, 'Ann');
+    await user.type(comment, 'Hi again');
+    await user.click(post);
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('try again in 42 seconds');
+    expect(alert).toHaveTextContent(/You can post again at \d/);
+    expect(comment).toHaveValue('Hi again');
+  });
+
+  it('carries a honeypot field that people, screen readers and autofill never use', async () => {
+    const { user, post, onSubmit, name, comment } = setup();
+    const trap = document.querySelector('input[name="website"]');
+    expect(trap).toHaveAttribute('tabindex', '-1');
+    expect(trap).toHaveAttribute('autocomplete', 'off');
+    expect(trap.closest('[aria-hidden="true"]')).not.toBeNull();
+    expect(screen.queryByRole('textbox', { name: /empty/i })).toBeNull();
+    // Tabbing from the comment goes to the button, never into the trap.
+    await user.type(name, 'Ann');
+    await user.type(comment, 'Hi');
+    await user.tab();
+    expect(post).toHaveFocus();
+    trap.value = 'https://spam.example';
+    await user.click(post);
+    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Hi', { website: 'https://spam.example' });
   });
 
   it('sends a comment once however often it is submitted while posting', async () => {

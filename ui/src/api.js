@@ -4,11 +4,13 @@
 export const COMMENTS_URL = '/api/comments';
 
 export class ApiError extends Error {
-  constructor(status, message, fields = {}) {
+  constructor(status, message, fields = {}, retryAfter = null) {
     super(message);
     this.status = status;
     // {field: message} when the server refused some fields (a 400).
     this.fields = fields;
+    // Seconds until the server takes this again (a 429's Retry-After), or null.
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -22,7 +24,8 @@ export async function errorFrom(response) {
   } catch {
     // Not JSON (a proxy's page): keep the generic message.
   }
-  return new ApiError(response.status, message, fields);
+  const seconds = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+  return new ApiError(response.status, message, fields, Number.isFinite(seconds) ? seconds : null);
 }
 
 // The id at the end of a Location such as /api/comments/42, or null.
@@ -30,6 +33,19 @@ function idFrom(location) {
   const match = /\/(\d+)$/.exec(location || '');
   return match ? Number(match[1]) : null;
 }
+
+// A fresh Idempotency-Key: random, unguessable, the same for every retry of one submission.
+export function newIdempotencyKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Waits before retrying a POST whose connection failed: the server may have stored it,
+// and the same Idempotency-Key makes the retry answer what it answered.
+export const POST_RETRY_DELAYS_MS = [500, 2000];
+
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Resolve to {notModified: true} when etag is still current, else {comments, etag}.
 // A network failure rejects with a TypeError, as fetch does.
@@ -51,13 +67,26 @@ export async function fetchComments(etag, { signal } = {}) {
 // it waits for a moderator (202, "status": "pending"); published, the stored
 // comment, when the server applied the preference; comments and etag, the
 // updated list, when it did not (a tutorial's server answers the list).
-export async function postComment(author, text) {
-  const response = await fetch(COMMENTS_URL, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Prefer: 'return=minimal' },
-    body: JSON.stringify({ author, text }),
-    credentials: 'same-origin',
-  });
+// website is the form's honeypot field: people leave it empty. A network failure
+// is retried with the same Idempotency-Key, so the comment is stored once at most.
+export async function postComment(author, text, { website = '', retryDelays = POST_RETRY_DELAYS_MS } = {}) {
+  const key = newIdempotencyKey();
+  const payload = JSON.stringify(website ? { author, text, website } : { author, text });
+  let response;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      response = await fetch(COMMENTS_URL, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Prefer: 'return=minimal', 'Idempotency-Key': `"${key}"` },
+        body: payload,
+        credentials: 'same-origin',
+      });
+      break;
+    } catch (error) {
+      if (!(error instanceof TypeError) || attempt >= retryDelays.length) throw error;
+      await wait(retryDelays[attempt]);
+    }
+  }
   if (!response.ok) throw await errorFrom(response);
   const token = response.headers.get('Comment-Token');
   const body = await response.json();

@@ -69,11 +69,11 @@ export function useMyComments({ comments, accept, addOwn, change, say }) {
   }, [comments, mine, update]);
 
   const post = useCallback(
-    async (author, text) => {
+    async (author, text, extras) => {
       const temporary = { id: `posting-${crypto.randomUUID()}`, author, text, pending: true };
       setPosting((list) => [...list, temporary]);
       try {
-        const result = await postComment(author, text);
+        const result = await postComment(author, text, extras);
         if (result.id !== null && (result.token || result.comment)) {
           const entry = { token: result.token || null, expires: Date.now() + EDIT_WINDOW };
           if (result.comment) entry.comment = result.comment;

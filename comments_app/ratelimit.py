@@ -1,0 +1,77 @@
+"""Limit how fast one client creates comments (Flask-Limiter over limitstorage.py).
+
+Only creating a comment counts: reading the list, however often a page polls, never does.
+Every POST counts, refused ones too, so that a burst is counted exactly as it arrives.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter, RateLimitExceeded
+
+from . import limitstorage  # noqa: F401 - registers the comments:// storage with limits
+from .errors import error_response
+
+
+def client_key() -> str:
+    """Return who the client is: its address (after ProxyFix), an IPv6 client by its /64."""
+    address = request.remote_addr or "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        # One IPv6 subscriber holds a whole /64 and can pick any address in it.
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def is_not_a_new_comment() -> bool:
+    return not (request.method == "POST" and request.blueprint == "comments")
+
+
+def retry_after(reset_time: float) -> int:
+    """Whole seconds until a window resets, at least 1."""
+    return max(1, math.ceil(reset_time - time.time()))
+
+
+def too_many_response(message: str, seconds: int):
+    response = error_response(429, f"{message}; try again in {seconds} seconds", retry_after=seconds)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def handle_rate_limit(error: RateLimitExceeded):
+    limiter: Limiter = current_app.extensions["comments_limiter"]
+    current = limiter.current_limit
+    try:
+        seconds = retry_after(current.window.reset_time) if current else 60
+    except Exception:
+        # The storage failed between counting and this answer: a whole window is safe.
+        current_app.logger.exception("cannot read when the rate limit resets")
+        seconds = error.limit.limit.get_expiry()
+    return too_many_response(f"too many comments from your address (at most {error.limit.limit})", seconds)
+
+
+def init_app(app: Flask, settings: dict) -> None:
+    """Count new comments per client in the shared storage; answer 429 past the limit."""
+    limiter = Limiter(
+        client_key,
+        default_limits=[settings["rate_limit"]] if settings["rate_limit"] else [],
+        default_limits_exempt_when=is_not_a_new_comment,
+        storage_uri="comments://",
+        storage_options={"path": str(settings["limits_file"]), "redis_url": settings["redis_url"]},
+        strategy="fixed-window",
+        # A storage that fails (a broken SQLite file) must not refuse comments: let them in, logged.
+        swallow_errors=True,
+        key_prefix="comments",
+    )
+    limiter.init_app(app)
+    app.extensions["comments_limiter"] = limiter
+    app.register_error_handler(RateLimitExceeded, handle_rate_limit)

@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, postComment } from './api.js';
+
+let fetchMock;
+
+beforeEach(() => {
+  fetchMock = vi.fn();
+  vi.stubGlobal('fetch', fetchMock);
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+const created = () =>
+  new Response('[]', { status: 201, headers: { 'Content-Type': 'application/json', ETag: '"v1"' } });
+
+describe('postComment', () => {
+  it('sends a fresh Idempotency-Key per submission', async () => {
+    fetchMock.mockImplementation(async () => created());
+    await postComment('Ann', 'one');
+    await postComment('Ann', 'two');
+    const keys = fetchMock.mock.calls.map(([, init]) => init.headers['Idempotency-Key']);
+    expect(keys[0]).toMatch(/^"[0-9a-f-]{32,36}"$/);
+    expect(keys[1]).not.toBe(keys[0]);
+  });
+
+  it('retries after a network error with the same key', async () => {
+    fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch')).mockResolvedValueOnce(created());
+    const result = await postComment('Ann', 'once', { retryDelays: [0, 0] });
+    expect(result.etag).toBe('"v1"');
+    const [first, second] = fetchMock.mock.calls.map(([, init]) => init);
+    expect(second.headers['Idempotency-Key']).toBe(first.headers['Idempotency-Key']);
+    expect(second.body).toBe(first.body);
+  });
+
+  it('gives up after its retries, and never retries an answer', async () => {
+    fetchMock.mockRejectedValue(new TypeError('Failed to fetch'));
+    await expect(postComment('Ann', 'x', { retryDelays: [0, 0] })).rejects.toThrow(TypeError);
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+    fetchMock.mockReset();
+    fetchMock.mockResolvedValue(
+      new Response(JSON.stringify({ error: 'too many comments; try again in 30 seconds' }), {
+        status: 429,
+        headers: { 'Content-Type': 'application/json', 'Retry-After': '30' },
+      }),
+    );
+    const refusal = await postComment('Ann', 'x').catch((error) => error);
+    expect(refusal).toBeInstanceOf(ApiError);
+    expect(refusal.status).toBe(429);
+    expect(refusal.retryAfter).toBe(30);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends the honeypot only when it is filled', async () => {
+    fetchMock.mockImplementation(async () => created());
+    await postComment('Ann', 'x');
+    await postComment('Bot', 'y', { website: 'https://spam.example' });
+    const bodies = fetchMock.mock.calls.map(([, init]) => JSON.parse(init.body));
+    expect(bodies).toEqual([
+      { author: 'Ann', text: 'x' },
+      { author: 'Bot', text: 'y', website: 'https://spam.example' },
+    ]);
+  });
+
+  it('resolves to the comment alone when it is held (202, pending)', async () => {
+    const held = { id: 7, author: 'Ann', text: 'links', status: 'pending' };
+    fetchMock.mockResolvedValue(
+      new Response(JSON.stringify(held), { status: 202, headers: { 'Content-Type': 'application/json' } }),
+    );
+    expect(await postComment('Ann', 'links')).toMatchObject({ id: 7, comment: held });
+  });
+});
