@@ -38,6 +38,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     settings = config.validate(app.config)
+    # The raw strings stay behind in app.config; every module reads the parsed value.
 
     app.extensions["comments_settings"] = settings
     app.extensions["comments_store"] = open_store(settings)

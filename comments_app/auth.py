@@ -18,6 +18,7 @@ from flask import Flask, current_app, request
 from flask_httpauth import HTTPBasicAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .config import Settings
 from .cooperative import blocking
 from .errors import error_response
 from .throttle import get_throttle
@@ -159,12 +160,12 @@ def protect_moderation(app: Flask, blueprint: str = "moderation") -> None:
         return _moderator_login()
 
 
-def init_app(app: Flask, settings: dict) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Protect the comments blueprint when COMMENTS_AUTH_USERS names users; moderation always."""
-    app.extensions["comments_admin_users"] = dict(settings["admin_users"])
-    if settings["auth_users"]:
-        protect(app, "comments", settings["auth_users"], settings["auth_scope"])
+    app.extensions["comments_admin_users"] = dict(settings.admin_users)
+    if settings.auth_users:
+        protect(app, "comments", settings.auth_users, settings.auth_scope)
     protect_moderation(app)
-    if settings["auth_users"] or settings["admin_users"]:
+    if settings.auth_users or settings.admin_users:
         # Made now, not on the first unknown name, whose answer would otherwise take two hashes.
-        _dummy_hash(_hash_method([settings["auth_users"], settings["admin_users"]]))
+        _dummy_hash(_hash_method([settings.auth_users, settings.admin_users]))

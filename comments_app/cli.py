@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from werkzeug.security import generate_password_hash
 
+from . import config
 from .config import ConfigError
 from .errors import error_response
 from .stores import StoreError
@@ -45,12 +46,12 @@ def one_line_errors(command: Callable) -> Callable:
     return run
 
 
-def settings() -> dict:
+def settings() -> config.Settings:
     """Return the app's settings, or raise the ConfigError that stopped it from being built."""
     error = current_app.extensions.get("comments_config_error")
     if error is not None:
         raise error
-    return current_app.extensions["comments_settings"]
+    return config.current()
 
 
 def app_store():
@@ -136,7 +137,7 @@ def export_json(file: Path | None) -> None:
 def import_json(file: Path | None) -> None:
     """Restore comments from FILE (default: COMMENTS_FILE) into the store, keeping ids; safe to rerun."""
     store = app_store()
-    path = file or settings()["file"]
+    path = file or settings().file
     from_stdin = str(path) == "-"
     if from_stdin:
         path = "standard input"

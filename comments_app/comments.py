@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from flask import Blueprint, current_app, g, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
-from . import encoding, submission, tokens
+from . import config, encoding, submission, tokens
 from .compressed import CompressedBodies
 from .editors import AUTHOR
 from .errors import APIError
@@ -52,10 +52,6 @@ def get_store() -> Store:
 
 def get_compressed() -> CompressedBodies:
     return current_app.extensions["comments_compressed"]
-
-
-def settings() -> dict:
-    return current_app.extensions["comments_settings"]
 
 
 def json_response(body: bytes, status: int = 200, etag: str | None = None):
@@ -105,8 +101,8 @@ def add_comment():
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
     store = get_store()
-    usual = PENDING if settings()["moderation"] == "pre" else PUBLISHED
-    status = verdict(fields, cleaned, settings()["max_links"]) or usual
+    usual = PENDING if config.current().moderation == "pre" else PUBLISHED
+    status = verdict(fields, cleaned, config.current().max_links) or usual
     comment, snapshot = store.add(cleaned["author"], cleaned["text"], status)
     if status == SPAM:
         # Answered like any comment: the bot learns nothing from the answer.
@@ -149,7 +145,7 @@ def edit_comment(comment_id: int):
     # an approved comment cannot be turned into another one.
     if (
         g.comment_editor == AUTHOR
-        and settings()["moderation"] == "pre"
+        and config.current().moderation == "pre"
         and any(field in changes for field in EDITABLE)
     ):
         changes["status"] = PENDING

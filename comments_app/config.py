@@ -6,8 +6,12 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import urlsplit
+
+from flask import current_app
 
 # Where the JSON store lives unless COMMENTS_FILE says otherwise: the project root,
 # found from this file rather than from the process's working directory.
@@ -35,9 +39,47 @@ class ConfigError(Exception):
         self.name = name
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, parsed and checked once at start-up; read as settings.edit_window."""
+
+    port: int
+    web_concurrency: int
+    client_timeout: int
+    file: Path
+    public_folder: Path
+    max_body: int
+    database_url: str
+    db_timeout: float
+    auth_users: Mapping[str, str]
+    auth_scope: str
+    admin_users: Mapping[str, str]
+    moderation: str
+    edit_window: int
+    secret_key: bytes | None
+    cors_origins: tuple[str, ...]
+    allowed_hosts: tuple[str, ...]
+    frame_ancestors: tuple[str, ...]
+    trusted_proxies: int
+    rate_limit: str
+    login_limit: str
+    limits_file: Path
+    redis_url: str
+    max_links: int
+    dyno: str
+
+
+def current() -> Settings:
+    """Return the running app's settings: the one way every module reaches them."""
+    return current_app.extensions["comments_settings"]
+
+
 def defaults(environ: Mapping[str, str] = os.environ) -> dict:
     """Return the settings used when the environment says nothing."""
     return {
+        # Heroku-style platforms set PORT; locally the comment box's classic port.
+        "PORT": "3000",
+        "WEB_CONCURRENCY": "2",
         "COMMENTS_FILE": str(PROJECT_ROOT / "comments.json"),
         "COMMENTS_AUTH_USERS": "",
         "COMMENTS_AUTH_SCOPE": "all",
@@ -69,7 +111,7 @@ def from_env(environ: Mapping[str, str]) -> dict:
     return {name: environ[name] for name in defaults(environ) if name in environ}
 
 
-def validate(config: Mapping) -> dict:
+def validate(config: Mapping) -> Settings:
     """Check the raw settings and return them parsed; raise ConfigError naming the bad one."""
     database_url = str(config["DATABASE_URL"]).strip()
     if database_url:
@@ -77,31 +119,38 @@ def validate(config: Mapping) -> dict:
     # The folder must exist only when the file is the store: with DATABASE_URL
     # the file is just import-json's default source.
     comments_file = parse_file(config["COMMENTS_FILE"], in_use=not database_url)
-    return {
-        "file": comments_file,
-        "auth_users": parse_auth_users(config["COMMENTS_AUTH_USERS"]),
-        "admin_users": parse_auth_users(config["COMMENTS_ADMIN_USERS"], "COMMENTS_ADMIN_USERS"),
-        "moderation": parse_choice("COMMENTS_MODERATION", config["COMMENTS_MODERATION"], MODERATION_MODES),
-        "edit_window": parse_whole_number("COMMENTS_EDIT_WINDOW", config["COMMENTS_EDIT_WINDOW"], 0, WEEK),
-        "secret_key": parse_secret_key(config["COMMENTS_SECRET_KEY"]),
-        "auth_scope": parse_choice("COMMENTS_AUTH_SCOPE", config["COMMENTS_AUTH_SCOPE"], AUTH_SCOPES),
-        "cors_origins": parse_origins(config["COMMENTS_CORS_ORIGINS"]),
-        "allowed_hosts": parse_hosts(config["COMMENTS_ALLOWED_HOSTS"]),
-        "frame_ancestors": parse_frame_ancestors(config["COMMENTS_FRAME_ANCESTORS"]),
-        "database_url": database_url,
-        "db_timeout": parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
-        "trusted_proxies": parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
-        "rate_limit": parse_limits("COMMENTS_RATE_LIMIT", config["COMMENTS_RATE_LIMIT"]),
-        "login_limit": parse_limits("COMMENTS_LOGIN_LIMIT", config["COMMENTS_LOGIN_LIMIT"]),
-        "limits_file": parse_limits_file(config["COMMENTS_LIMITS_FILE"], comments_file),
-        "redis_url": parse_redis_url(config["REDIS_URL"]),
-        "max_links": parse_count("COMMENTS_MAX_LINKS", config["COMMENTS_MAX_LINKS"], 1000),
-        "client_timeout": parse_client_timeout(config["COMMENTS_CLIENT_TIMEOUT"]),
-        "dyno": str(config.get("DYNO", "")).strip(),
-    }
+    return Settings(
+        port=parse_whole_number("PORT", config["PORT"], 1, 65535),
+        web_concurrency=parse_whole_number("WEB_CONCURRENCY", config["WEB_CONCURRENCY"], 1, 64),
+        client_timeout=parse_client_timeout(config["COMMENTS_CLIENT_TIMEOUT"]),
+        file=comments_file,
+        # Not from the environment: tests and embedding apps pass it to create_app.
+        public_folder=Path(config.get("PUBLIC_FOLDER", PROJECT_ROOT / "public")),
+        max_body=int(config["MAX_CONTENT_LENGTH"]),
+        database_url=database_url,
+        db_timeout=parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
+        auth_users=MappingProxyType(parse_auth_users(config["COMMENTS_AUTH_USERS"])),
+        auth_scope=parse_choice("COMMENTS_AUTH_SCOPE", config["COMMENTS_AUTH_SCOPE"], AUTH_SCOPES),
+        admin_users=MappingProxyType(
+            parse_auth_users(config["COMMENTS_ADMIN_USERS"], "COMMENTS_ADMIN_USERS")
+        ),
+        moderation=parse_choice("COMMENTS_MODERATION", config["COMMENTS_MODERATION"], MODERATION_MODES),
+        edit_window=parse_whole_number("COMMENTS_EDIT_WINDOW", config["COMMENTS_EDIT_WINDOW"], 0, WEEK),
+        secret_key=parse_secret_key(config["COMMENTS_SECRET_KEY"]),
+        cors_origins=parse_origins(config["COMMENTS_CORS_ORIGINS"]),
+        allowed_hosts=parse_hosts(config["COMMENTS_ALLOWED_HOSTS"]),
+        frame_ancestors=parse_frame_ancestors(config["COMMENTS_FRAME_ANCESTORS"]),
+        trusted_proxies=parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
+        rate_limit=parse_limits("COMMENTS_RATE_LIMIT", config["COMMENTS_RATE_LIMIT"]),
+        login_limit=parse_limits("COMMENTS_LOGIN_LIMIT", config["COMMENTS_LOGIN_LIMIT"]),
+        limits_file=parse_limits_file(config["COMMENTS_LIMITS_FILE"], comments_file),
+        redis_url=parse_redis_url(config["REDIS_URL"]),
+        max_links=parse_count("COMMENTS_MAX_LINKS", config["COMMENTS_MAX_LINKS"], 1000),
+        dyno=str(config.get("DYNO", "")).strip(),
+    )
 
 
-def load(environ: Mapping[str, str] = os.environ) -> dict:
+def load(environ: Mapping[str, str] = os.environ) -> Settings:
     """Validate the settings a process started with; used by gunicorn before it forks."""
     return validate({**defaults(environ), **from_env(environ)})
 
@@ -216,10 +265,8 @@ def parse_count(name: str, value: str | int, high: int) -> int:
 
 def parse_whole_number(name: str, value: str | int, low: int, high: int) -> int:
     text = str(value).strip()
-    if not text.isdigit() or not text.isascii():
-        raise ConfigError(name, f"must be a whole number of seconds, not {value!r}")
-    if not low <= int(text) <= high:
-        raise ConfigError(name, f"must be between {low} and {high}, not {value!r}")
+    if not text.isdigit() or not text.isascii() or not low <= int(text) <= high:
+        raise ConfigError(name, f"must be a whole number from {low} to {high}, not {value!r}")
     return int(text)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
-from . import tokens
+from . import config, tokens
 from .auth import MODERATION_REALM, current_moderator
 from .errors import APIError, error_response
 from .submission import submitted_fields
@@ -34,13 +34,13 @@ def check_editor():
         )
         response.headers["WWW-Authenticate"] = f'Basic realm="{MODERATION_REALM}"'
         return response
-    settings = current_app.extensions["comments_settings"]
+    settings = config.current()
     store = current_app.extensions["comments_store"]
     comment_id = request.view_args["comment_id"]
-    if settings["edit_window"] == 0:
+    if settings.edit_window == 0:
         raise APIError(403, "authors cannot change their comments here (COMMENTS_EDIT_WINDOW is 0)")
     try:
-        tokens.check(store.secret_key(), token, comment_id, settings["edit_window"])
+        tokens.check(store.secret_key(), token, comment_id, settings.edit_window)
     except tokens.TokenRefused as refused:
         raise APIError(403, str(refused)) from None
     # The body is read once, strictly, by submission.py; the handler reuses it.

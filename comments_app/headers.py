@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
+from .config import Settings
+
 # Same-origin requests keep their Referer; other sites get none. Not no-referrer: with it,
 # browsers send "Origin: null" on the page's own POSTs, which the CSRF check refuses.
 REFERRER_POLICY = "same-origin"
@@ -57,9 +59,9 @@ def security_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
     return headers
 
 
-def init_app(app: Flask, settings: dict) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Register the one hook that adds the headers to every answer."""
-    hardening = security_headers(settings["frame_ancestors"])
+    hardening = security_headers(settings.frame_ancestors)
 
     @app.after_request
     def add_headers(response: Response) -> Response:

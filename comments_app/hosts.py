@@ -23,6 +23,7 @@ import ipaddress
 from flask import Flask, request
 from werkzeug.exceptions import SecurityError
 
+from .config import Settings
 from .errors import error_response
 
 REFUSED = (
@@ -56,14 +57,14 @@ def check_default_host() -> None:
         raise SecurityError()
 
 
-def init_app(app: Flask, settings: dict) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Install the host check for the settings; call before any other before_request hook."""
     app.register_error_handler(SecurityError, refuse_host)
-    allowed = settings["allowed_hosts"]
+    allowed = settings.allowed_hosts
     if allowed == ("*",):
         return
     if allowed:
         # Flask refuses while routing: no route matches, so no redirect and no blueprint's auth.
         app.config["TRUSTED_HOSTS"] = list(allowed)
-    elif not settings["trusted_proxies"]:
+    elif not settings.trusted_proxies:
         app.before_request(check_default_host)

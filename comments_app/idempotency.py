@@ -16,6 +16,7 @@ import time
 
 from flask import Flask, current_app, g, request
 
+from .config import Settings
 from .errors import APIError
 from .stores import open_idempotency
 from .stores.idempotency import Answer
@@ -114,7 +115,7 @@ def release_on_error(error: BaseException | None) -> None:
             current_app.logger.exception("could not release the %s %r", HEADER, key)
 
 
-def init_app(app: Flask, settings: dict) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Keep Idempotency-Key records beside the comments; answer repeats from them."""
     app.extensions["comments_idempotency"] = open_idempotency(settings, app.extensions["comments_store"])
     app.before_request(before_post)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from flask_cors import CORS
 
+from .config import Settings
 from .errors import APIError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,8 +40,8 @@ def check_origin(allowed: tuple[str, ...]) -> None:
         raise APIError(403, "a cross-site request may not change comments here")
 
 
-def init_app(app: Flask, settings: dict) -> None:
-    origins = settings["cors_origins"]
+def init_app(app: Flask, settings: Settings) -> None:
+    origins = settings.cors_origins
     # "*" lets any page read; only origins named one by one may also write.
     writers = () if origins == ("*",) else origins
     app.before_request(lambda: check_origin(writers))

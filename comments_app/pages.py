@@ -13,12 +13,12 @@ import os
 import threading
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, request, send_file
+from flask import Blueprint, Flask, request, send_file
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
-from . import encoding
+from . import config, encoding
 
 bp = Blueprint("pages", __name__)
 
@@ -49,7 +49,7 @@ def init_app(app: Flask) -> None:
 
 
 def public_folder() -> Path:
-    return Path(current_app.config["PUBLIC_FOLDER"])
+    return config.current().public_folder
 
 
 def built_page(name: str):

@@ -17,9 +17,11 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .config import Settings
 
-def init_app(app: Flask, settings: dict) -> None:
+
+def init_app(app: Flask, settings: Settings) -> None:
     """Wrap the app in ProxyFix when the settings name proxy hops to trust."""
-    hops = settings["trusted_proxies"]
+    hops = settings.trusted_proxies
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)

@@ -14,6 +14,7 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 
 from . import limitstorage  # noqa: F401 - registers the comments:// storage with limits
+from .config import Settings
 from .errors import error_response
 
 
@@ -59,14 +60,14 @@ def handle_rate_limit(error: RateLimitExceeded):
     return too_many_response(f"too many comments from your address (at most {error.limit.limit})", seconds)
 
 
-def init_app(app: Flask, settings: dict) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Count new comments per client in the shared storage; answer 429 past the limit."""
     limiter = Limiter(
         client_key,
-        default_limits=[settings["rate_limit"]] if settings["rate_limit"] else [],
+        default_limits=[settings.rate_limit] if settings.rate_limit else [],
         default_limits_exempt_when=is_not_a_new_comment,
         storage_uri="comments://",
-        storage_options={"path": str(settings["limits_file"]), "redis_url": settings["redis_url"]},
+        storage_options={"path": str(settings.limits_file), "redis_url": settings.redis_url},
         strategy="fixed-window",
         # A storage that fails (a broken SQLite file) must not refuse comments: let them in, logged.
         swallow_errors=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
+from .config import Settings
+
 
 def safe_url(url: str) -> str:
     """Return a database URL with its password replaced by ***."""
@@ -16,16 +18,16 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
-def notes(settings: dict) -> list[tuple[int, str]]:
+def notes(settings: Settings) -> list[tuple[int, str]]:
     """Return (logging level, line) for the log at start-up."""
-    if settings["database_url"]:
-        return [(logging.INFO, f"comments are stored in PostgreSQL at {safe_url(settings['database_url'])}")]
-    path = settings["file"]
+    if settings.database_url:
+        return [(logging.INFO, f"comments are stored in PostgreSQL at {safe_url(settings.database_url)}")]
+    path = settings.file
     if path.exists():
         lines = [(logging.INFO, f"comments are stored in {path}")]
     else:
         lines = [(logging.INFO, f"comments will be stored in {path}, a new file made by the first comment")]
-    if settings["dyno"]:
+    if settings.dyno:
         # Heroku's dynos start from a clean disk at every restart, at least daily.
         lines.append(
             (

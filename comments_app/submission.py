@@ -18,6 +18,7 @@ from flask import current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
+from . import config
 from .cooperative import DeadlinePassed, deadline
 from .errors import APIError
 
@@ -29,10 +30,8 @@ FIELDS = ("author", "text")
 def submitted_fields() -> Mapping:
     """Return this request's submitted fields, read once with the app's limit and deadline."""
     if "submitted_fields" not in g:
-        settings = current_app.extensions["comments_settings"]
-        g.submitted_fields = read_submission(
-            current_app.config["MAX_CONTENT_LENGTH"], settings["client_timeout"]
-        )
+        settings = config.current()
+        g.submitted_fields = read_submission(settings.max_body, settings.client_timeout)
     return g.submitted_fields
 
 
@@ -54,8 +53,8 @@ def read_submission(limit: int, timeout: float) -> Mapping:
 
 def request_body() -> bytes:
     """Return this request's body, read once with the app's limit and deadline."""
-    settings = current_app.extensions["comments_settings"]
-    return read_body(current_app.config["MAX_CONTENT_LENGTH"], settings["client_timeout"])
+    settings = config.current()
+    return read_body(settings.max_body, settings.client_timeout)
 
 
 def read_body(limit: int, timeout: float) -> bytes:

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from limits import parse_many
 from limits.strategies import FixedWindowRateLimiter
 
+from .config import Settings
 from .ratelimit import client_key, retry_after, too_many_response
 
 
@@ -63,8 +64,8 @@ def handle_throttled(error: LoginsThrottled):
     return too_many_response(str(error), error.seconds)
 
 
-def init_app(app: Flask, settings: dict) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Count failed logins in the rate limiter's storage (ratelimit.init_app runs first)."""
     storage = app.extensions["comments_limiter"].storage
-    app.extensions["comments_login_throttle"] = LoginThrottle(storage, settings["login_limit"])
+    app.extensions["comments_login_throttle"] = LoginThrottle(storage, settings.login_limit)
     app.register_error_handler(LoginsThrottled, handle_throttled)

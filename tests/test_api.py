@@ -239,9 +239,7 @@ def test_a_folder_removed_after_start_up_is_not_created_again(tmp_path):
 def test_relative_comments_file_is_resolved_from_the_project_not_the_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = create_app({"COMMENTS_FILE": "comments.json"})
-    assert (
-        app.extensions["comments_settings"]["file"].parent == __import__("comments_app").config.PROJECT_ROOT
-    )
+    assert app.extensions["comments_settings"].file.parent == __import__("comments_app").config.PROJECT_ROOT
 
 
 @pytest.mark.parametrize("path", ["/", "/moderate"])

@@ -62,7 +62,7 @@ HASH = generate_password_hash("pw")
         ({"COMMENTS_MODERATION": "post"}, "COMMENTS_MODERATION", "one of off, pre"),
         ({"COMMENTS_EDIT_WINDOW": "15m"}, "COMMENTS_EDIT_WINDOW", "whole number"),
         ({"COMMENTS_EDIT_WINDOW": "-1"}, "COMMENTS_EDIT_WINDOW", "whole number"),
-        ({"COMMENTS_EDIT_WINDOW": "9999999"}, "COMMENTS_EDIT_WINDOW", "between 0 and 604800"),
+        ({"COMMENTS_EDIT_WINDOW": "9999999"}, "COMMENTS_EDIT_WINDOW", "from 0 to 604800"),
         ({"COMMENTS_SECRET_KEY": "hunter2"}, "COMMENTS_SECRET_KEY", "at least 16"),
     ],
 )
@@ -85,23 +85,23 @@ def test_settings_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("COMMENTS_AUTH_USERS", f"alice:{HASH}, bob:{HASH}")
     monkeypatch.setenv("COMMENTS_AUTH_SCOPE", "WRITE")
     settings = create_app().extensions["comments_settings"]
-    assert settings["file"] == tmp_path / "env.json"
-    assert settings["auth_users"] == {"alice": HASH, "bob": HASH}
-    assert settings["auth_scope"] == "write"
+    assert settings.file == tmp_path / "env.json"
+    assert settings.auth_users == {"alice": HASH, "bob": HASH}
+    assert settings.auth_scope == "write"
 
 
 def test_moderation_settings_default_and_parse(tmp_path, monkeypatch):
     settings = create_app({"COMMENTS_FILE": str(tmp_path / "c.json")}).extensions["comments_settings"]
-    assert (settings["moderation"], settings["edit_window"], settings["secret_key"]) == ("off", 900, None)
-    assert settings["admin_users"] == {}
+    assert (settings.moderation, settings.edit_window, settings.secret_key) == ("off", 900, None)
+    assert settings.admin_users == {}
     monkeypatch.setenv("COMMENTS_ADMIN_USERS", f"mod:{HASH}")
     monkeypatch.setenv("COMMENTS_MODERATION", "PRE")
     monkeypatch.setenv("COMMENTS_EDIT_WINDOW", "60")
     monkeypatch.setenv("COMMENTS_SECRET_KEY", "0123456789abcdef")
     settings = create_app({"COMMENTS_FILE": str(tmp_path / "c.json")}).extensions["comments_settings"]
-    assert settings["admin_users"] == {"mod": HASH}
-    assert (settings["moderation"], settings["edit_window"]) == ("pre", 60)
-    assert settings["secret_key"] == b"0123456789abcdef"
+    assert settings.admin_users == {"mod": HASH}
+    assert (settings.moderation, settings.edit_window) == ("pre", 60)
+    assert settings.secret_key == b"0123456789abcdef"
 
 
 def test_limit_settings_parse(tmp_path):
@@ -114,8 +114,21 @@ def test_limit_settings_parse(tmp_path):
             "COMMENTS_MAX_LINKS": "0",
         }
     ).extensions["comments_settings"]
-    assert settings["rate_limit"] == "10/minute;100/day"
-    assert settings["login_limit"] == ""
-    assert settings["redis_url"] == "rediss://:pw@cache.example:6380/0"
-    assert settings["max_links"] == 0
-    assert settings["limits_file"] == tmp_path / "c.limits.sqlite3"
+    assert settings.rate_limit == "10/minute;100/day"
+    assert settings.login_limit == ""
+    assert settings.redis_url == "rediss://:pw@cache.example:6380/0"
+    assert settings.max_links == 0
+    assert settings.limits_file == tmp_path / "c.limits.sqlite3"
+
+
+def test_settings_are_one_frozen_value_port_and_workers_included(tmp_path):
+    import dataclasses
+
+    settings = config.load(
+        {"COMMENTS_FILE": str(tmp_path / "c.json"), "PORT": "8080", "WEB_CONCURRENCY": "3"}
+    )
+    assert (settings.port, settings.web_concurrency, settings.client_timeout) == (8080, 3, 5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.port = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        settings.auth_users["eve"] = "x"  # type: ignore[index]

@@ -65,7 +65,7 @@ def test_two_trusted_hops_take_the_second_address_from_the_right(start_server, c
 
 
 def test_dyno_defaults_to_one_hop_unless_set():
-    assert config.load({})["trusted_proxies"] == 0
-    assert config.load({"DYNO": "web.1"})["trusted_proxies"] == 1
-    assert config.load({"DYNO": "web.1", "COMMENTS_TRUSTED_PROXIES": "0"})["trusted_proxies"] == 0
-    assert config.load({"COMMENTS_TRUSTED_PROXIES": " 3 "})["trusted_proxies"] == 3
+    assert config.load({}).trusted_proxies == 0
+    assert config.load({"DYNO": "web.1"}).trusted_proxies == 1
+    assert config.load({"DYNO": "web.1", "COMMENTS_TRUSTED_PROXIES": "0"}).trusted_proxies == 0
+    assert config.load({"COMMENTS_TRUSTED_PROXIES": " 3 "}).trusted_proxies == 3
