@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Blueprint, current_app, g, request, url_for
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter
 
 from . import config, encoding, submission, tokens
 from .compressed import CompressedBodies
@@ -33,10 +33,9 @@ class CommentId(BaseConverter):
     regex = r"[1-9][0-9]{0,18}"
 
     def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > MAX_ID:
-            raise ValidationError()
-        return number
+        # An id past MAX_ID is refused by _ids_in_range, with a 404: a ValidationError
+        # here would leave werkzeug answering 405 for some methods.
+        return int(value)
 
     def to_url(self, value: int) -> str:
         return str(int(value))
@@ -44,6 +43,12 @@ class CommentId(BaseConverter):
 
 # Before the routes below: they are added to the app's map when it registers the blueprint.
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("comment_id", CommentId))
+
+
+@bp.url_value_preprocessor
+def _ids_in_range(endpoint: str | None, values: dict | None) -> None:
+    if values and values.get("comment_id", 0) > MAX_ID:
+        raise APIError(404, f"there is no comment with id {values['comment_id']}")
 
 
 def get_store() -> Store:

@@ -195,6 +195,8 @@ def test_unknown_ids_are_404_for_moderators(client):
         "/api/comments/%D9%A1",
         "/api/comments/+1",
         "/api/comments/99999999999999999999",
+        # One past the largest id: 19 digits, like a real one.
+        "/api/comments/9223372036854775808",
     ],
 )
 def test_one_url_per_comment(client, path):
