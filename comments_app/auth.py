@@ -21,11 +21,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .config import Settings
 from .cooperative import blocking
 from .errors import error_response
+from .origins import SAFE_METHODS
 from .throttle import get_throttle
 
 REALM = "Comments"
 MODERATION_REALM = "Comments moderation"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 basic_auth = HTTPBasicAuth(realm=REALM)
 moderator_auth = HTTPBasicAuth(realm=MODERATION_REALM)

@@ -11,6 +11,7 @@ from flask_cors import CORS
 from .config import Settings
 from .errors import APIError
 
+# The methods that only read (RFC 9110): the one definition, auth.py uses it too.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_PATHS = [r"/api/.*", r"/comments\.json"]
 
