@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from . import (
+    apidoc,
     auth,
     cli,
     comments,
@@ -60,6 +61,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.register_blueprint(comments.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(apidoc.bp)
     pages.init_app(app)
     cli.init_app(app)
     return app

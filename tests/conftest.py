@@ -14,13 +14,48 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask.testing import FlaskClient
 
 from comments_app import create_app
+
+from . import contract
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 FLASK = str(Path(sys.executable).with_name("flask"))
 LISTENING = re.compile(rb"Listening at: http://[\d.]+:(\d+)")
+
+
+@pytest.fixture(autouse=True)
+def api_contract(request, monkeypatch):
+    """Check every API answer a test receives against the OpenAPI description."""
+    if request.node.get_closest_marker("outside_contract"):
+        return
+    open_client, send = FlaskClient.open, requests.Session.send
+
+    def open_checked(self, *args, **kwargs):
+        response = open_client(self, *args, **kwargs)
+        sent = response.request
+        contract.check(
+            sent.method, sent.url, sent.headers, response.status_code, response.headers, response.get_data()
+        )
+        return response
+
+    def send_checked(self, prepared, **kwargs):
+        response = send(self, prepared, **kwargs)
+        if not kwargs.get("stream"):
+            contract.check(
+                prepared.method,
+                prepared.url,
+                prepared.headers,
+                response.status_code,
+                response.headers,
+                response.content,
+            )
+        return response
+
+    monkeypatch.setattr(FlaskClient, "open", open_checked)
+    monkeypatch.setattr(requests.Session, "send", send_checked)
 
 
 @pytest.fixture

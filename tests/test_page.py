@@ -15,6 +15,7 @@ import requests
 from playwright.sync_api import expect
 from werkzeug.security import generate_password_hash
 
+from . import test_openapi
 from .conftest import ROOT, require
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -655,3 +656,17 @@ def test_the_honeypot_is_out_of_sight_and_out_of_reach(start_server, comments_fi
     page.locator(".comment-text", has_text="A person").wait_for()
     expect(page.get_by_label("Comment")).to_have_value("")
     assert "website" not in json.loads(comments_file.read_text())[0]
+
+
+def test_the_reference_page_shows_every_operation(start_server, comments_file, open_page):
+    server = start_server(workers=1, COMMENTS_FILE=str(comments_file))
+    watched = open_page(server)
+    watched.page.goto(server.url + "/api/docs")
+    page = watched.page
+    page.get_by_role("heading", name="Comment box API").wait_for()
+    titles = page.locator(".doc-operation h3").all_inner_texts()
+    assert {tuple(title.split(None, 1)) for title in titles} == test_openapi.described_operations()
+    assert page.get_by_role("link", name="/api/openapi.json", exact=True).count() == 1
+    page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=False)
+    assert watched.errors == []
+    assert watched.foreign_requests() == []

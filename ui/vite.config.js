@@ -27,11 +27,12 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../public', import.meta.url)),
     emptyOutDir: true,
     rollupOptions: {
-      // The code both pages use (React, the Markdown renderer) is one chunk they share.
+      // The code the pages share (React, the Markdown renderer) is one chunk.
       output: { chunkFileNames: 'assets/shared-[hash].js' },
       input: {
         index: fileURLToPath(new URL('index.html', import.meta.url)),
         moderate: fileURLToPath(new URL('moderate.html', import.meta.url)),
+        docs: fileURLToPath(new URL('docs.html', import.meta.url)),
       },
     },
   },
