@@ -6,6 +6,7 @@ a comment): the handlers carry no auth code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from flask import Blueprint, current_app, g, request, url_for
@@ -19,12 +20,19 @@ from .prefer import wants_minimal
 from .spam import SPAM, verdict
 from .stores import Snapshot, Store
 from .stores.base import EDITABLE, PENDING, PUBLISHED, STATUSES, encode_comment, public_view
+from .stores.feed import VersionGone, VersionUnknown, page_etag
 from .validation import clean_changes, clean_comment
 
 bp = Blueprint("comments", __name__)
 
 # The largest id either store can hold (PostgreSQL's bigint).
 MAX_ID = 2**63 - 1
+# GET /api/comments?limit=N: the most comments one page may hold.
+MAX_LIMIT = 500
+# The header every list answer carries: the version a client passes back as ?since=.
+VERSION_HEADER = "Comments-Version"
+# What a version looks like on either store; it is also part of an ETag, so nothing else.
+VERSION_FORM = re.compile(r"[0-9A-Za-z-]{1,100}")
 
 
 class CommentId(BaseConverter):
@@ -66,8 +74,9 @@ def json_response(body: bytes, status: int = 200, etag: str | None = None):
     return response
 
 
-def encoded_response(snapshot: Snapshot, coding: str, status: int = 200):
-    """Answer a list in the chosen coding, with that coding's own ETag."""
+def encoded_response(snapshot: Snapshot, coding: str, status: int = 200, version: str | None = None):
+    """Answer a list (or a page of it, or its changes) in the chosen coding, with that
+    coding's own ETag; the representation's ETag keys its compressed copy."""
     if coding == encoding.IDENTITY:
         body = snapshot.body
     else:
@@ -76,22 +85,78 @@ def encoded_response(snapshot: Snapshot, coding: str, status: int = 200):
     if coding != encoding.IDENTITY:
         response.headers["Content-Encoding"] = coding
     response.vary.add("Accept-Encoding")
+    response.headers[VERSION_HEADER] = snapshot.etag if version is None else version
     return response
 
 
 @bp.get("/api/comments")
 @bp.get("/comments.json")
 def list_comments():
-    """Answer the list, or 304 when the client's copy is current (a stat, no read)."""
+    """Answer the list, a page of it (?limit=, ?before=) or its changes (?since=),
+    or 304 when the client's copy is current (a stat, no read)."""
     store = get_store()
     coding = encoding.choose(request.headers.get("Accept-Encoding"))
+    since, limit, before = list_arguments(request.args)
+    version = store.etag()
+    if since is not None:
+        etag = f"{version}.s{since}"
+    elif limit is not None:
+        etag = page_etag(version, limit, before)
+    else:
+        etag = version
     if request.if_none_match:
-        etag = encoding.tagged(store.etag(), coding)
-        if request.if_none_match.contains_weak(etag):
-            response = json_response(b"", 304, etag)
+        tagged = encoding.tagged(etag, coding)
+        if request.if_none_match.contains_weak(tagged):
+            response = json_response(b"", 304, tagged)
             response.vary.add("Accept-Encoding")
+            response.headers[VERSION_HEADER] = version
             return response
+    if since is not None:
+        return changes_response(since, coding)
+    if limit is not None:
+        page = store.page(limit, before)
+        response = encoded_response(Snapshot(page.etag, page.body), coding, version=page.version)
+        if page.next is not None:
+            response.headers["Link"] = f'<{request.path}?limit={limit}&before={page.next}>; rel="next"'
+        return response
     return encoded_response(store.snapshot(), coding)
+
+
+def changes_response(since: str, coding: str):
+    try:
+        changes = get_store().changes(since)
+    except VersionUnknown as error:
+        raise APIError(400, f"since: {error}", fields={"since": str(error)}) from None
+    except VersionGone as error:
+        raise APIError(410, f"since: {error}; load the list again", fields={"since": str(error)}) from None
+    return encoded_response(Snapshot(changes.etag, changes.body), coding, version=changes.version)
+
+
+def list_arguments(args: Mapping) -> tuple[str | None, int | None, int | None]:
+    """Return (since, limit, before) from the query; refuse a bad one, naming it."""
+    problems = {}
+    since = args.get("since")
+    limit = args.get("limit")
+    before = args.get("before")
+    if since is not None and not VERSION_FORM.fullmatch(since):
+        problems["since"] = "since must be a Comments-Version header's value"
+    if limit is not None:
+        if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT):
+            problems["limit"] = f"limit must be a whole number from 1 to {MAX_LIMIT}"
+        else:
+            limit = int(limit)
+    if before is not None:
+        if limit is None:
+            problems["before"] = "before needs a limit: follow the Link header's next page"
+        elif not (before.isascii() and before.isdigit() and 1 <= int(before) <= MAX_ID):
+            problems["before"] = "before must be a cursor from a Link header"
+        else:
+            before = int(before)
+    if since is not None and (limit is not None or before is not None):
+        problems["since"] = "since cannot be combined with limit or before"
+    if problems:
+        raise APIError(400, "; ".join(problems.values()), fields=problems)
+    return since, limit, before
 
 
 @bp.post("/api/comments")

@@ -24,7 +24,7 @@ class _Entry:
 class CompressedBodies:
     """The compressed bytes of the last few representations, by (ETag, coding)."""
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 64) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._lock = threading.Lock()

@@ -40,6 +40,8 @@ from .base import (
     public_view,
     tombstone,
 )
+from .feed import Changes, Page, PublicLines, VersionUnknown, make_changes, make_page
+from .history import History
 
 
 class StoreUnreadable(StoreError):
@@ -63,7 +65,10 @@ class StoreUnwritable(StoreError):
 # makes a new inode and a strictly later mtime, so a signature never comes back.
 Signature = tuple[int, int, int]
 
-EMPTY_ETAG = "empty"
+# ETags start with the version's modification time in hex (0 when there is no
+# file) and a keyed tag of it, so that a since value says where in the history
+# it belongs and that it is this store's; then a keyed digest of the signature.
+EMPTY_ETAG = "0-0"
 
 # The id of a record in our layout, read without parsing it (see base.normalize).
 LINE_ID = re.compile(rb'\{(?:"status": "[^"\\]*", |"deleted": "[^"\\]*", )?"id": (-?\d+)[,}]')
@@ -136,9 +141,46 @@ class _Version:
         position = self.positions.get(comment_id)
         return None if position is None else json.loads(self.lines[position])
 
+    @cached_property
+    def public(self) -> PublicLines:
+        if self.all_public:
+            return PublicLines(self.lines)
+        return PublicLines([line for line in self.lines if is_public_line(line)])
+
+    @property
+    def mtime(self) -> int:
+        return self.sig[1] if self.sig else 0
+
     @property
     def snapshot(self) -> Snapshot:
         return Snapshot(self.etag, self.public_body)
+
+
+def record_id(line: bytes) -> int | None:
+    match = LINE_ID.match(line)
+    return int(match.group(1)) if match else None
+
+
+def diff(old: _Version, new: _Version) -> dict[int, bytes | None]:
+    """Return {id: its record in new, or None when gone} for every record that differs."""
+    if old.appendable and new.appendable:
+        if old.body == b"[]\n":
+            return {record_id(line): line for line in new.lines}
+        prefix = old.body[: -len(b"\n]\n")] + b",\n"
+        if new.body.startswith(prefix):
+            # Only appended: split the new lines alone, not the whole file.
+            tail = new.body[len(prefix) : -len(b"\n]\n")].split(b",\n")
+            return {record_id(line): line for line in tail}
+    found: dict[int, bytes | None] = {}
+    old_positions = old.positions
+    for comment_id, position in new.positions.items():
+        before = old_positions.get(comment_id)
+        line = new.lines[position]
+        if before is None or old.lines[before] != line:
+            found[comment_id] = line
+    for comment_id in old_positions.keys() - new.positions.keys():
+        found[comment_id] = None
+    return found
 
 
 _MISSING = _Version(None, b"[]\n", 0, EMPTY_ETAG)
@@ -195,6 +237,8 @@ class JsonFileStore:
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
         self._writer = threading.Lock()
+        self._install_lock = threading.Lock()
+        self._history = History()
         self._remove_leftovers()
 
     kind = "file"
@@ -211,6 +255,38 @@ class JsonFileStore:
 
     def snapshot(self) -> Snapshot:
         return self._current().snapshot
+
+    def warm(self) -> None:
+        """Read the list now, so that this process's history starts at start-up."""
+        with contextlib.suppress(StoreError):
+            self._current()
+
+    def page(self, limit: int, before: int | None = None) -> Page:
+        version = self._current()
+        return make_page(version.etag, version.public, limit, before)
+
+    def changes(self, since: str) -> Changes:
+        version = self._current()
+        if since == version.etag:
+            return make_changes(version.etag, since, [], [])
+        parts = since.split("-")
+        try:
+            if since != EMPTY_ETAG and (len(parts) != 3 or not parts[0].isalnum()):
+                raise ValueError
+            when = int(parts[0], 16)
+            if since != EMPTY_ETAG and not hmac.compare_digest(parts[1], self._time_tag(when)):
+                raise ValueError
+        except ValueError:
+            raise VersionUnknown("the version is not one of this list's") from None
+        latest, changed_records = self._history.since(when, since)
+        comments, removed = [], []
+        for comment_id in sorted(changed_records):
+            line = changed_records[comment_id]
+            if line is not None and is_public_line(line):
+                comments.append(line)
+            else:
+                removed.append(comment_id)
+        return make_changes(latest, since, comments, removed)
 
     def get(self, comment_id: int) -> dict | None:
         record = self._current().record(comment_id)
@@ -275,7 +351,14 @@ class JsonFileStore:
             return EMPTY_ETAG
         if self._etag_key is None:
             self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
-        return hashlib.blake2b(repr(sig).encode(), key=self._etag_key, digest_size=12).hexdigest()
+        digest = hashlib.blake2b(repr(sig).encode(), key=self._etag_key, digest_size=12).hexdigest()
+        return f"{sig[1]:x}-{self._time_tag(sig[1])}-{digest}"
+
+    def _time_tag(self, mtime: int) -> str:
+        """Sign a version's time, so that a since value from elsewhere is told apart."""
+        if self._etag_key is None:
+            self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
+        return hashlib.blake2b(b"%d" % mtime, key=self._etag_key, digest_size=6).hexdigest()
 
     def write_problem(self) -> str | None:
         """Say why a write would fail now, asking the file system rather than writing."""
@@ -314,7 +397,7 @@ class JsonFileStore:
                 sig = signature(os.fstat(file.fileno()))
                 body = file.read()
         except FileNotFoundError:
-            return _MISSING
+            return self._install(_MISSING)
         except OSError as error:
             raise StoreUnreadable(self.path, error.strerror or str(error)) from None
         if not body.strip():
@@ -334,8 +417,25 @@ class JsonFileStore:
             except ValueError as error:
                 raise StoreUnreadable(self.path, str(error), content=str(error)) from None
             version = _Version(sig, body, last_id(items), self._etag_for(sig), items)
-        self._version = version
-        return version
+        return self._install(version)
+
+    def _install(self, version: _Version) -> _Version:
+        """Make version the one this process serves, recording what changed into it."""
+        with self._install_lock:
+            old = self._version
+            if old is not None and old.sig == version.sig:
+                return old
+            if old is None:
+                self._history.reset(version.mtime, version.etag)
+            elif version.mtime > old.mtime:
+                self._history.record(version.mtime, version.etag, diff(old, version))
+            elif self._stat() == version.sig:
+                # Replaced by hand with an older file: a history of its own begins.
+                self._history.reset(version.mtime, version.etag)
+            else:
+                return version  # read before a newer version was installed: serve, keep the newer
+            self._version = version
+            return version
 
     def _read_hint(self, lock_fd: int | None) -> dict[Signature, tuple[int, int]]:
         """Return {signature: (last id, 1 when every comment is published)} for the
@@ -404,8 +504,8 @@ class JsonFileStore:
         if written is not None:
             version = _Version(sig, body, last, self._etag_for(sig))
             version.all_public = public
-            self._version = version
-        snapshot = self._current().snapshot if written is None else self._version.snapshot
+            self._install(version)
+        snapshot = self._current().snapshot if written is None else version.snapshot
         for pending in batch:
             if not pending.finished:
                 pending.finish(snapshot=snapshot)

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -42,6 +43,7 @@ from .base import (
     public_view,
     status_of,
 )
+from .feed import Changes, Page, PublicLines, VersionGone, VersionUnknown, make_changes, make_page
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,7 +56,10 @@ CREATE TABLE IF NOT EXISTS comments (
     created timestamptz,
     status text NOT NULL DEFAULT 'published',
     edited timestamptz,
-    deleted timestamptz
+    deleted timestamptz,
+    -- The list's version when this row last changed: "what changed since" reads
+    -- the rows above a version through the index on it.
+    changed bigint NOT NULL DEFAULT 0
 );
 -- The instance's token key when COMMENTS_SECRET_KEY is not set: shared by every
 -- worker and instance on this database.
@@ -68,7 +73,10 @@ CREATE TABLE IF NOT EXISTS comments_version (
     -- so that caches built on an older epoch are thrown away whole.
     epoch text NOT NULL,
     version bigint NOT NULL,
-    last_id bigint NOT NULL
+    last_id bigint NOT NULL,
+    -- The first version whose later changes the changed column records: a since
+    -- value before it is answered 410 (a table made before the column).
+    history_from bigint DEFAULT 0
 );
 INSERT INTO comments_version (epoch, version, last_id)
 SELECT md5(random()::text), 0, coalesce(max(id), 0) FROM comments
@@ -82,20 +90,27 @@ SELECT 1 FROM comments_version FOR UPDATE;
 ALTER TABLE comments ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'published';
 ALTER TABLE comments ADD COLUMN IF NOT EXISTS edited timestamptz;
 ALTER TABLE comments ADD COLUMN IF NOT EXISTS deleted timestamptz;
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS changed bigint NOT NULL DEFAULT 0;
+ALTER TABLE comments_version ADD COLUMN IF NOT EXISTS history_from bigint;
+UPDATE comments_version SET history_from = version WHERE history_from IS NULL;
 """
 UPGRADE_NEEDED = """
-SELECT count(*) < 3 FROM information_schema.columns
-WHERE table_schema = current_schema() AND table_name = 'comments'
-AND column_name IN ('status', 'edited', 'deleted')
+SELECT count(*) < 5 FROM information_schema.columns
+WHERE table_schema = current_schema() AND (
+    table_name = 'comments' AND column_name IN ('status', 'edited', 'deleted', 'changed')
+    OR table_name = 'comments_version' AND column_name = 'history_from')
 """
+INDEXES = "CREATE INDEX IF NOT EXISTS comments_changed ON comments (changed)"
 
 # True when every table and column exists: then first use changes nothing.
 SCHEMA_CURRENT = """
 SELECT to_regclass('comments') IS NOT NULL AND to_regclass('comments_version') IS NOT NULL
     AND to_regclass('comments_secret') IS NOT NULL
-    AND (SELECT count(*) = 3 FROM information_schema.columns
-        WHERE table_schema = current_schema() AND table_name = 'comments'
-        AND column_name IN ('status', 'edited', 'deleted'))
+    AND to_regclass('comments_changed') IS NOT NULL
+    AND (SELECT count(*) = 5 FROM information_schema.columns
+        WHERE table_schema = current_schema() AND (
+            table_name = 'comments' AND column_name IN ('status', 'edited', 'deleted', 'changed')
+            OR table_name = 'comments_version' AND column_name = 'history_from'))
 """
 
 # Whether a write would work, without writing: is the transaction read-only,
@@ -126,6 +141,15 @@ SELECT v.epoch, v.version, v.last_id, c.id, c.author, c.text, {CREATED}, {EDITED
 FROM comments_version v LEFT JOIN comments c ON c.id > %s AND c.{PUBLIC}
 ORDER BY c.id
 """
+# The rows changed after a version, with the version row, in one snapshot; no rows
+# when the since value is not answerable (then the version row says why).
+CHANGES_QUERY = f"""
+SELECT v.epoch, v.version, coalesce(v.history_from, 0), c.id, c.author, c.text, {CREATED}, {EDITED},
+    c.status, c.deleted IS NULL
+FROM comments_version v LEFT JOIN comments c ON c.changed > %(since)s
+    AND v.epoch = %(epoch)s AND %(since)s BETWEEN coalesce(v.history_from, 0) AND v.version
+ORDER BY c.id
+"""
 
 
 class StoreUnavailable(StoreError):
@@ -146,6 +170,10 @@ class _Version:
     @property
     def etag(self) -> str:
         return f"{self.epoch}-{self.version:x}"
+
+    @cached_property
+    def public(self) -> PublicLines:
+        return PublicLines([] if self.body == b"[]\n" else self.body[2:-3].split(b",\n"))
 
 
 def row_to_comment(
@@ -204,10 +232,51 @@ class PostgresStore:
         return self.snapshot().etag
 
     def snapshot(self) -> Snapshot:
+        version = self._current()
+        return Snapshot(version.etag, version.body)
+
+    def warm(self) -> None:
+        """Nothing to read ahead: the database keeps the history."""
+
+    def page(self, limit: int, before: int | None = None) -> Page:
+        version = self._current()
+        return make_page(version.etag, version.public, limit, before)
+
+    def changes(self, since: str) -> Changes:
+        epoch, _, number = since.rpartition("-")
+        try:
+            if not epoch or number != number.strip() or number.startswith(("+", "-")):
+                raise ValueError
+            version = int(number, 16)
+            if version >= 2**63:
+                raise ValueError
+        except ValueError:
+            raise VersionUnknown("the version is not one of this list's") from None
+        cached = self._version
+        if cached is not None and self._listening and self._checked == self._changes and cached.etag == since:
+            return make_changes(since, since, [], [])  # nothing heard since: no query
+        params = {"since": version, "epoch": epoch}
+        rows = self._read(lambda conn: conn.execute(CHANGES_QUERY, params).fetchall())
+        current_epoch, current, history_from = rows[0][:3]
+        if epoch != current_epoch or version > current:
+            raise VersionUnknown("the version is not one of this list's")
+        if version < history_from:
+            raise VersionGone("the version is older than the history this database keeps")
+        comments, removed = [], []
+        for row in rows:
+            if row[3] is None:
+                continue
+            if row[8] == PUBLISHED and row[9]:
+                comments.append(encode_comment(row_to_comment(*row[3:9])))
+            else:
+                removed.append(row[3])
+        return make_changes(f"{current_epoch}-{current:x}", since, comments, removed)
+
+    def _current(self) -> _Version:
         version = self._version
         if version is None or not self._listening or self._checked != self._changes:
             version = self._checked_refresh()
-        return Snapshot(version.etag, version.body)
+        return version
 
     def get(self, comment_id: int) -> dict | None:
         query = f"SELECT {COLUMNS} FROM comments WHERE id = %s AND {PUBLIC}"
@@ -240,6 +309,7 @@ class PostgresStore:
         assignments = [f"{field} = %({field})s" for field in (*EDITABLE, "status") if field in changes]
         if any(field in changes for field in EDITABLE):
             assignments.append("edited = %(now)s")
+        assignments.append("changed = %(version)s")
         query = (
             f"UPDATE comments SET {', '.join(assignments)} "
             f"WHERE id = %(id)s AND deleted IS NULL RETURNING {COLUMNS}"
@@ -249,7 +319,7 @@ class PostgresStore:
 
     def delete(self, comment_id: int) -> Snapshot:
         query = (
-            "UPDATE comments SET author = '', text = '', deleted = %(now)s "
+            "UPDATE comments SET author = '', text = '', deleted = %(now)s, changed = %(version)s "
             "WHERE id = %(id)s AND deleted IS NULL RETURNING id"
         )
         self._change(query, {"id": comment_id, "now": now_ms()}, comment_id)
@@ -271,8 +341,9 @@ class PostgresStore:
                 created = now_ms()
                 comment = new_comment(comment_id, author, text, created, status)
                 conn.execute(
-                    "INSERT INTO comments (id, author, text, created, status) VALUES (%s, %s, %s, %s, %s)",
-                    (comment_id, author, text, created, status),
+                    "INSERT INTO comments (id, author, text, created, status, changed) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    (comment_id, author, text, created, status, version),
                 )
                 conn.execute(NOTIFY)
                 committing = True
@@ -300,8 +371,10 @@ class PostgresStore:
             nonlocal committing
             committing = False
             with conn.transaction():
-                conn.execute("UPDATE comments_version SET version = version + 1")
-                row = conn.execute(query, params).fetchone()
+                (version,) = conn.execute(
+                    "UPDATE comments_version SET version = version + 1 RETURNING version"
+                ).fetchone()
+                row = conn.execute(query, {**params, "version": version}).fetchone()
                 if row is None:
                     raise CommentNotFound(comment_id)
                 conn.execute(NOTIFY)
@@ -361,14 +434,15 @@ class PostgresStore:
 
         def copy(conn: psycopg.Connection) -> int:
             with conn.transaction():
-                conn.execute("SELECT 1 FROM comments_version FOR UPDATE")
+                (version,) = conn.execute("SELECT version FROM comments_version FOR UPDATE").fetchone()
                 added = 0
                 for row in rows:
+                    # The version this transaction makes, below, when it adds a row.
                     cursor = conn.execute(
-                        "INSERT INTO comments (id, author, text, created, edited, status, deleted) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                        "INSERT INTO comments (id, author, text, created, edited, status, deleted, changed) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                         "ON CONFLICT (id) DO NOTHING",
-                        row,
+                        (*row, version + 1),
                     )
                     added += cursor.rowcount
                 if added:
@@ -424,6 +498,7 @@ class PostgresStore:
                 conn.execute(SCHEMA)
                 if conn.execute(UPGRADE_NEEDED).fetchone()[0]:
                     conn.execute(UPGRADE)
+                conn.execute(INDEXES)
         self._schema_ready = True
 
     def _open_pool(self) -> ConnectionPool:

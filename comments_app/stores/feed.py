@@ -1,0 +1,98 @@
+"""Pages of the list and changes since a version: what both stores share.
+
+A page is the newest N published comments older than a cursor (a comment id),
+oldest first. A changes answer names the comments published, edited or
+republished since a version and the ids that are no longer public.
+Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from .base import encode_list
+
+# The id of a published record in the stores' layout, read without parsing it.
+PUBLIC_ID = re.compile(rb'\{"id": (-?\d+)[,}]')
+
+
+class VersionUnknown(ValueError):
+    """A since value that is malformed, from the future, or from another store or epoch."""
+
+
+class VersionGone(LookupError):
+    """A since value older than the history the store keeps: the client reloads."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """The newest comments older than a cursor, as JSON bytes, and the next cursor."""
+
+    etag: str
+    body: bytes
+    next: int | None
+    version: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since a version, as JSON bytes ready to send."""
+
+    etag: str
+    body: bytes
+    empty: bool
+    version: str
+
+
+class PublicLines:
+    """The published comments of one version, encoded, oldest first, for paging."""
+
+    def __init__(self, lines: Sequence[bytes]) -> None:
+        self.lines = lines
+
+    @cached_property
+    def ids(self) -> list[int]:
+        # Computed once per version, when a page older than the first is asked for.
+        return [line_id(line) for line in self.lines]
+
+    def page(self, limit: int, before: int | None) -> tuple[list[bytes], int | None]:
+        """Return the newest limit lines with ids below before, and the next cursor."""
+        end = len(self.lines) if before is None else bisect.bisect_left(self.ids, before)
+        start = max(0, end - limit)
+        chosen = list(self.lines[start:end])
+        return chosen, (line_id(chosen[0]) if chosen and start > 0 else None)
+
+
+def line_id(line: bytes) -> int:
+    match = PUBLIC_ID.match(line)
+    if match is None:  # a store's own layout always matches; parse anything else
+        return int(json.loads(line)["id"])
+    return int(match.group(1))
+
+
+def page_etag(etag: str, limit: int, before: int | None) -> str:
+    return f"{etag}.p{limit}" + ("" if before is None else f".b{before}")
+
+
+def make_page(etag: str, public: PublicLines, limit: int, before: int | None) -> Page:
+    lines, after = public.page(limit, before)
+    return Page(page_etag(etag, limit, before), encode_list(lines), after, etag)
+
+
+def make_changes(version: str, since: str, comments: Sequence[bytes], removed: Sequence[int]) -> Changes:
+    """Encode a changes answer: comments are encoded published records, oldest first."""
+    body = (
+        b'{"version": '
+        + json.dumps(version).encode()
+        + b', "comments": '
+        + encode_list(comments).rstrip(b"\n")
+        + b', "removed": '
+        + json.dumps(sorted(removed)).encode()
+        + b"}\n"
+    )
+    return Changes(f"{version}.s{since}", body, not comments and not removed, version)

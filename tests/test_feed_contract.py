@@ -1,0 +1,177 @@
+"""Pages and changes since a version, one contract for both stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from comments_app import create_app
+from comments_app.stores.feed import VersionGone, VersionUnknown
+from comments_app.stores.history import History
+from comments_app.stores.jsonfile import JsonFileStore
+
+
+@pytest.fixture(params=["json", "postgresql"])
+def settings(request, tmp_path):
+    if request.param == "json":
+        return {"COMMENTS_FILE": str(tmp_path / "comments.json")}
+    return {
+        "COMMENTS_FILE": str(tmp_path / "untouched.json"),
+        "DATABASE_URL": request.getfixturevalue("pg_url"),
+    }
+
+
+@pytest.fixture
+def stores(settings):
+    """Two instances of one store: as two workers, or two servers, see it."""
+    made = [create_app(settings).extensions["comments_store"] for _ in range(2)]
+    yield made
+    for store in made:
+        store.close()
+
+
+def ids(body: bytes) -> list[int]:
+    return [comment["id"] for comment in json.loads(body)]
+
+
+def changes(store, since: str) -> dict:
+    return json.loads(store.changes(since).body)
+
+
+def settle(store, expected: str) -> None:
+    """Wait until store serves the version expected (PostgreSQL's listener hears it)."""
+    deadline = time.monotonic() + 5
+    while store.snapshot().etag != expected:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+
+
+def test_pages_walk_the_list_newest_first_each_oldest_first(stores):
+    store, _ = stores
+    for number in range(7):
+        store.add("a", f"comment {number}")
+    first = store.page(3)
+    assert ids(first.body) == [5, 6, 7]
+    second = store.page(3, first.next)
+    assert ids(second.body) == [2, 3, 4]
+    third = store.page(3, second.next)
+    assert ids(third.body) == [1] and third.next is None
+    assert store.page(500).next is None and ids(store.page(500).body) == list(range(1, 8))
+
+
+def test_pages_skip_comments_that_are_not_public(stores):
+    store, _ = stores
+    for number in range(6):
+        store.add("a", f"comment {number}")
+    store.update(5, {"status": "hidden"})
+    store.delete(4)
+    first = store.page(2)
+    assert ids(first.body) == [3, 6]
+    assert ids(store.page(2, first.next).body) == [1, 2]
+
+
+def test_changes_report_posts_edits_hides_and_deletes_to_another_instance(stores):
+    writer, reader = stores
+    for number in range(3):
+        writer.add("a", f"comment {number}")
+    version = writer.snapshot().etag
+    settle(reader, version)
+    assert changes(reader, version) == {"version": version, "comments": [], "removed": []}
+    writer.add("b", "new")
+    writer.update(1, {"text": "edited"})
+    writer.update(2, {"status": "hidden"})
+    writer.delete(3)
+    latest = writer.snapshot().etag
+    settle(reader, latest)
+    answer = changes(reader, version)
+    assert answer["version"] == latest
+    assert [(c["id"], c["text"]) for c in answer["comments"]] == [(1, "edited"), (4, "new")]
+    assert answer["removed"] == [2, 3]
+    # Republished: it comes back among the comments.
+    writer.update(2, {"status": "published"})
+    settle(reader, writer.snapshot().etag)
+    assert [c["id"] for c in changes(reader, latest)["comments"]] == [2]
+
+
+def test_changes_cost_the_changes_not_the_list(stores):
+    store, _ = stores
+    for number in range(300):
+        store.add("someone", f"a comment long enough to weigh something, number {number}")
+    version = store.snapshot().etag
+    store.add("b", "one more")
+    answer = store.changes(version)
+    assert len(answer.body) < 300
+    assert [c["text"] for c in json.loads(answer.body)["comments"]] == ["one more"]
+
+
+@pytest.mark.parametrize("since", ["nonsense", "0", "zz-zz", "-", "1-", "ffffffffffffffffffff-1"])
+def test_an_unknown_version_is_refused(stores, since):
+    store, _ = stores
+    store.add("a", "one")
+    with pytest.raises(VersionUnknown):
+        store.changes(since)
+
+
+def test_a_version_from_another_store_is_refused(settings, tmp_path):
+    store = create_app(settings).extensions["comments_store"]
+    other = JsonFileStore(tmp_path / "other.json")
+    other.add("a", "one")
+    store.add("a", "one")
+    with pytest.raises(VersionUnknown):
+        store.changes(other.snapshot().etag)
+    store.close()
+
+
+def test_a_future_version_is_refused(stores):
+    store, _ = stores
+    store.add("a", "one")
+    etag = store.snapshot().etag
+    prefix, _, number = etag.rpartition("-")
+    if isinstance(store, JsonFileStore):
+        mtime = int(etag.split("-")[0], 16) + 10**12
+        future = f"{mtime:x}-{store._time_tag(mtime)}-{number}"
+    else:
+        future = f"{prefix}-{int(number, 16) + 5:x}"
+    with pytest.raises(VersionUnknown):
+        store.changes(future)
+
+
+def test_the_file_store_forgets_old_versions_and_says_so(tmp_path):
+    store = JsonFileStore(tmp_path / "comments.json")
+    store._history = History(limit=3)
+    store.warm()
+    store.add("a", "one")
+    oldest = store.snapshot().etag
+    for number in range(4):
+        store.add("a", f"more {number}")
+    with pytest.raises(VersionGone):
+        store.changes(oldest)
+    recent = store.page(2).version
+    assert changes(store, recent) == {"version": recent, "comments": [], "removed": []}
+
+
+def test_postgres_answers_gone_before_its_history_began(pg_url):
+    store = create_app({"DATABASE_URL": pg_url}).extensions["comments_store"]
+    store.add("a", "one")
+    old = store.snapshot().etag
+    store.add("a", "two")
+    store._read(lambda conn: conn.execute("UPDATE comments_version SET history_from = version"))
+    store._version = None
+    with pytest.raises(VersionGone):
+        store.changes(old)
+    store.close()
+
+
+def test_a_hand_edited_file_is_diffed(tmp_path):
+    path = tmp_path / "comments.json"
+    path.write_text('[{"id": 1, "author": "a", "text": "one"}, {"id": 2, "author": "b", "text": "two"}]')
+    store = JsonFileStore(path)
+    store.warm()
+    version = store.snapshot().etag
+    path.write_text('[{"id": 1, "author": "a", "text": "ONE"}]')
+    os.utime(path, ns=(time.time_ns() + 10**9,) * 2)
+    answer = changes(store, version)
+    assert [c["text"] for c in answer["comments"]] == ["ONE"] and answer["removed"] == [2]
