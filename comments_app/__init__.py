@@ -43,8 +43,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
     app.extensions["comments_settings"] = settings
     app.extensions["comments_store"] = open_store(settings)
-    # The file store's history of changes (for ?since=) starts when the process does.
-    app.extensions["comments_store"].warm()
     app.extensions["comments_compressed"] = CompressedBodies()
 
     proxies.init_app(app, settings)

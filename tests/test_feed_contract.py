@@ -10,7 +10,6 @@ import pytest
 
 from comments_app import create_app
 from comments_app.stores.feed import VersionGone, VersionUnknown
-from comments_app.stores.history import History
 from comments_app.stores.jsonfile import JsonFileStore
 
 
@@ -141,16 +140,28 @@ def test_a_future_version_is_refused(stores):
 
 def test_the_file_store_forgets_old_versions_and_says_so(tmp_path):
     store = JsonFileStore(tmp_path / "comments.json")
-    store._history = History(limit=3)
-    store.warm()
+    store._journal.max_bytes = 200
     store.add("a", "one")
     oldest = store.snapshot().etag
-    for number in range(4):
+    for number in range(12):
         store.add("a", f"more {number}")
+    assert store.journal_path.stat().st_size < 200
     with pytest.raises(VersionGone):
         store.changes(oldest)
     recent = store.page(2).version
-    assert changes(store, recent) == {"version": recent, "comments": [], "removed": []}
+    store.add("a", "last")
+    assert [c["text"] for c in changes(store, recent)["comments"]] == ["last"]
+
+
+def test_a_torn_journal_entry_is_off_the_chain(tmp_path):
+    store = JsonFileStore(tmp_path / "comments.json")
+    store.add("a", "one")
+    version = store.snapshot().etag
+    with open(store.journal_path, "ab") as journal:
+        journal.write(b"1 ffffffffffffffff 99,10")  # a crash mid-append
+    store.add("a", "two")
+    assert [c["id"] for c in changes(store, version)["comments"]] == [2]
+    assert changes(JsonFileStore(store.path), version)["removed"] == []
 
 
 def test_postgres_answers_gone_before_its_history_began(pg_url):
@@ -165,13 +176,16 @@ def test_postgres_answers_gone_before_its_history_began(pg_url):
     store.close()
 
 
-def test_a_hand_edited_file_is_diffed(tmp_path):
+def test_a_file_replaced_by_hand_breaks_the_chain(tmp_path):
     path = tmp_path / "comments.json"
-    path.write_text('[{"id": 1, "author": "a", "text": "one"}, {"id": 2, "author": "b", "text": "two"}]')
     store = JsonFileStore(path)
-    store.warm()
+    store.add("a", "one")
     version = store.snapshot().etag
     path.write_text('[{"id": 1, "author": "a", "text": "ONE"}]')
     os.utime(path, ns=(time.time_ns() + 10**9,) * 2)
-    answer = changes(store, version)
-    assert [c["text"] for c in answer["comments"]] == ["ONE"] and answer["removed"] == [2]
+    with pytest.raises(VersionGone):
+        store.changes(version)
+    by_hand = store.snapshot().etag
+    assert changes(store, by_hand)["comments"] == []
+    store.add("b", "two")
+    assert [c["text"] for c in changes(store, by_hand)["comments"]] == ["two"]

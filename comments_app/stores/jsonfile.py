@@ -40,8 +40,8 @@ from .base import (
     public_view,
     tombstone,
 )
-from .feed import Changes, Page, PublicLines, VersionUnknown, make_changes, make_page
-from .history import History
+from .feed import Changes, Page, PublicLines, VersionGone, VersionUnknown, make_changes, make_page
+from .journal import Journal
 
 
 class StoreUnreadable(StoreError):
@@ -156,33 +156,6 @@ class _Version:
         return Snapshot(self.etag, self.public_body)
 
 
-def record_id(line: bytes) -> int | None:
-    match = LINE_ID.match(line)
-    return int(match.group(1)) if match else None
-
-
-def diff(old: _Version, new: _Version) -> dict[int, bytes | None]:
-    """Return {id: its record in new, or None when gone} for every record that differs."""
-    if old.appendable and new.appendable:
-        if old.body == b"[]\n":
-            return {record_id(line): line for line in new.lines}
-        prefix = old.body[: -len(b"\n]\n")] + b",\n"
-        if new.body.startswith(prefix):
-            # Only appended: split the new lines alone, not the whole file.
-            tail = new.body[len(prefix) : -len(b"\n]\n")].split(b",\n")
-            return {record_id(line): line for line in tail}
-    found: dict[int, bytes | None] = {}
-    old_positions = old.positions
-    for comment_id, position in new.positions.items():
-        before = old_positions.get(comment_id)
-        line = new.lines[position]
-        if before is None or old.lines[before] != line:
-            found[comment_id] = line
-    for comment_id in old_positions.keys() - new.positions.keys():
-        found[comment_id] = None
-    return found
-
-
 _MISSING = _Version(None, b"[]\n", 0, EMPTY_ETAG)
 
 
@@ -237,8 +210,9 @@ class JsonFileStore:
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
         self._writer = threading.Lock()
-        self._install_lock = threading.Lock()
-        self._history = History()
+        self.journal_path = self.path.with_name(self.path.name + ".changes")
+        self.journal_tmp_path = self.path.with_name(self.path.name + ".changes.tmp")
+        self._journal = Journal(self.journal_path, self.journal_tmp_path)
         self._remove_leftovers()
 
     kind = "file"
@@ -255,11 +229,6 @@ class JsonFileStore:
 
     def snapshot(self) -> Snapshot:
         return self._current().snapshot
-
-    def warm(self) -> None:
-        """Read the list now, so that this process's history starts at start-up."""
-        with contextlib.suppress(StoreError):
-            self._current()
 
     def page(self, limit: int, before: int | None = None) -> Page:
         version = self._current()
@@ -278,15 +247,20 @@ class JsonFileStore:
                 raise ValueError
         except ValueError:
             raise VersionUnknown("the version is not one of this list's") from None
-        latest, changed_records = self._history.since(when, since)
+        if when > version.mtime:
+            raise VersionUnknown("the version is not one of this list's")
+        changed_ids = self._journal.changed_since(when, version.mtime)
+        if changed_ids is None:
+            raise VersionGone("the version is older than the changes this store remembers")
         comments, removed = [], []
-        for comment_id in sorted(changed_records):
-            line = changed_records[comment_id]
+        for comment_id in changed_ids:
+            position = version.positions.get(comment_id)
+            line = None if position is None else version.lines[position]
             if line is not None and is_public_line(line):
                 comments.append(line)
             else:
                 removed.append(comment_id)
-        return make_changes(latest, since, comments, removed)
+        return make_changes(version.etag, since, comments, removed)
 
     def get(self, comment_id: int) -> dict | None:
         record = self._current().record(comment_id)
@@ -397,7 +371,7 @@ class JsonFileStore:
                 sig = signature(os.fstat(file.fileno()))
                 body = file.read()
         except FileNotFoundError:
-            return self._install(_MISSING)
+            return _MISSING
         except OSError as error:
             raise StoreUnreadable(self.path, error.strerror or str(error)) from None
         if not body.strip():
@@ -417,25 +391,8 @@ class JsonFileStore:
             except ValueError as error:
                 raise StoreUnreadable(self.path, str(error), content=str(error)) from None
             version = _Version(sig, body, last_id(items), self._etag_for(sig), items)
-        return self._install(version)
-
-    def _install(self, version: _Version) -> _Version:
-        """Make version the one this process serves, recording what changed into it."""
-        with self._install_lock:
-            old = self._version
-            if old is not None and old.sig == version.sig:
-                return old
-            if old is None:
-                self._history.reset(version.mtime, version.etag)
-            elif version.mtime > old.mtime:
-                self._history.record(version.mtime, version.etag, diff(old, version))
-            elif self._stat() == version.sig:
-                # Replaced by hand with an older file: a history of its own begins.
-                self._history.reset(version.mtime, version.etag)
-            else:
-                return version  # read before a newer version was installed: serve, keep the newer
-            self._version = version
-            return version
+        self._version = version
+        return version
 
     def _read_hint(self, lock_fd: int | None) -> dict[Signature, tuple[int, int]]:
         """Return {signature: (last id, 1 when every comment is published)} for the
@@ -488,7 +445,8 @@ class JsonFileStore:
                 written = self._apply(previous, batch)
                 if written is not None:
                     body, last, public = written
-                    sig = self._write(body, previous, lock_fd, last, public)
+                    ids = [p.record["id"] for p in batch if not p.finished and p.record]
+                    sig = self._write(body, previous, lock_fd, last, public, ids)
         except Exception as error:
             # Every change of the batch fails with the write, or with the lock
             # when it could not be had (then the batch is whatever was queued).
@@ -504,7 +462,7 @@ class JsonFileStore:
         if written is not None:
             version = _Version(sig, body, last, self._etag_for(sig))
             version.all_public = public
-            self._install(version)
+            self._version = version
         snapshot = self._current().snapshot if written is None else version.snapshot
         for pending in batch:
             if not pending.finished:
@@ -563,7 +521,9 @@ class JsonFileStore:
             return None
         return encode_list(lines), last, all(map(is_public_line, lines))
 
-    def _write(self, body: bytes, previous: _Version, lock_fd: int, last: int, public: bool) -> Signature:
+    def _write(
+        self, body: bytes, previous: _Version, lock_fd: int, last: int, public: bool, ids: list[int]
+    ) -> Signature:
         """Replace the file with body atomically and durably; return the new signature."""
         # Strictly later than the version it replaces, so that a reused inode
         # number can never bring back an old signature.
@@ -581,8 +541,9 @@ class JsonFileStore:
                 sig = signature(os.fstat(fd))
             finally:
                 os.close(fd)
-            # The hint names both versions before the rename, so no reader ever
-            # sees the new file without its hint.
+            # The journal and the hint name the new version before the rename, so
+            # no reader ever sees the new file without them.
+            self._journal.append(previous.mtime, sig[1], ids)
             self._write_hint(lock_fd, previous, (*sig, last, int(public)))
             os.replace(self.tmp_path, self.path)
             self._fsync_folder()
@@ -611,10 +572,11 @@ class JsonFileStore:
 
     def _remove_leftovers(self) -> None:
         """Delete the temporary files a killed writer left behind."""
-        if not (self.tmp_path.exists() or self.key_tmp_path.exists()):
+        leftovers = (self.tmp_path, self.key_tmp_path, self.journal_tmp_path)
+        if not any(path.exists() for path in leftovers):
             return
         with self._locked():
-            for path in (self.tmp_path, self.key_tmp_path):
+            for path in leftovers:
                 with contextlib.suppress(OSError):  # a folder there: writes will say so
                     path.unlink(missing_ok=True)
 

@@ -235,9 +235,6 @@ class PostgresStore:
         version = self._current()
         return Snapshot(version.etag, version.body)
 
-    def warm(self) -> None:
-        """Nothing to read ahead: the database keeps the history."""
-
     def page(self, limit: int, before: int | None = None) -> Page:
         version = self._current()
         return make_page(version.etag, version.public, limit, before)

@@ -1,0 +1,126 @@
+"""The file store's journal: which comments each version of the file changed.
+
+One line per write, appended and fsynced under the store's lock before the new
+file is renamed into place: the previous version's modification time, the new
+one's (both hex) and the ids of the comments written, added, edited, hidden or
+deleted. Every write makes a strictly later modification time, so the entries
+form a chain from version to version; "what changed since version V" follows it
+back from the current version to V, in time proportional to the changes.
+
+A write that crashed before its rename leaves an entry no version follows: it is
+off the chain and never read. A file replaced by hand breaks the chain: versions
+before it are then not answerable (410), and the next write starts a new link.
+Every process reads the journal's new lines once, keeping the entries in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+# Past this size the journal keeps its newer half (about 20,000 writes of one comment).
+MAX_BYTES = 1 << 20
+
+Entry = tuple[int, int, tuple[int, ...]]
+
+
+def encode_entry(previous: int, new: int, ids: Iterable[int]) -> bytes:
+    return b"%x %x %s\n" % (previous, new, b",".join(b"%d" % i for i in ids) or b"-")
+
+
+def parse_entry(line: bytes) -> Entry | None:
+    try:
+        previous, new, ids = line.split(b" ")
+        return int(previous, 16), int(new, 16), tuple(int(i) for i in ids.split(b",") if i != b"-")
+    except ValueError:
+        return None  # torn by a crash: off the chain
+
+
+class Journal:
+    """The entries of one store's journal file, read incrementally."""
+
+    def __init__(self, path: Path, tmp_path: Path, max_bytes: int = MAX_BYTES) -> None:
+        self.path = path
+        self.tmp_path = tmp_path
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._inode: int | None = None
+        self._offset = 0
+        # {new modification time: (previous one, ids)}, the later entry winning.
+        self._links: dict[int, tuple[int, tuple[int, ...]]] = {}
+
+    # Writing: called by the store's writer, holding the store's lock.
+
+    def append(self, previous: int, new: int, ids: Iterable[int]) -> None:
+        """Add the entry of one new version, durably, before that version is renamed in."""
+        line = encode_entry(previous, new, ids)
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(self.path).st_size > self.max_bytes:
+                self._shorten()
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            # After a torn line (a crash mid-append), start a line of our own.
+            view = memoryview((b"\n" if size and self._ends_torn(size) else b"") + line)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _ends_torn(self, size: int) -> bool:
+        with open(self.path, "rb") as file:
+            file.seek(size - 1)
+            return file.read(1) != b"\n"
+
+    def _shorten(self) -> None:
+        """Keep the newer half of the entries, replacing the file atomically."""
+        body = self.path.read_bytes()
+        cut = body.find(b"\n", len(body) - self.max_bytes // 2)
+        kept = body[cut + 1 :] if cut >= 0 else b""
+        fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, kept)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(self.tmp_path, self.path)
+
+    # Reading
+
+    def changed_since(self, since: int, current: int) -> list[int] | None:
+        """Return the ids changed after version since up to version current (modification
+        times), or None when the journal cannot tell (too old, or the chain is broken)."""
+        self._read_new()
+        ids: set[int] = set()
+        at = current
+        with self._lock:
+            while at > since:
+                link = self._links.get(at)
+                if link is None:
+                    return None
+                at, changed = link
+                ids.update(changed)
+        return sorted(ids) if at == since else None
+
+    def _read_new(self) -> None:
+        try:
+            with open(self.path, "rb") as file:
+                st = os.fstat(file.fileno())
+                with self._lock:
+                    if st.st_ino != self._inode or st.st_size < self._offset:
+                        self._inode, self._offset, self._links = st.st_ino, 0, {}
+                    file.seek(self._offset)
+                    chunk = file.read(st.st_size - self._offset)
+                    end = chunk.rfind(b"\n") + 1  # whole lines only: a writer may be appending
+                    for line in chunk[:end].splitlines():
+                        entry = parse_entry(line)
+                        if entry is not None and entry[0] < entry[1]:
+                            self._links[entry[1]] = (entry[0], entry[2])
+                    self._offset += end
+        except FileNotFoundError:
+            with self._lock:
+                self._inode, self._offset, self._links = None, 0, {}
