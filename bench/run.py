@@ -164,10 +164,19 @@ def main() -> int:
             measure_codings(size, work, runs, errors)
         first_load = measure_first_load(work)
         held = capacity(work)
+        polls = [measure_poll(size, work, cluster) for size in POLL_SIZES]
     finally:
         cluster.remove()
         shutil.rmtree(work, ignore_errors=True)
-    report = render(runs, errors) + "\n" + render_codings(runs, first_load) + "\n\n" + held
+    report = (
+        render(runs, errors)
+        + "\n"
+        + render_codings(runs, first_load)
+        + "\n\n"
+        + held
+        + "\n"
+        + render_polls(polls)
+    )
     report += "\n" + measure_limits(gunicorn)
     print(report)
     (RESULTS / "latest.md").write_text(report)
@@ -483,7 +492,9 @@ def measure_first_load(work: Path) -> list[tuple[str, int, int, int]]:
         page = requests.get(process.url + "/", headers={"Accept-Encoding": "identity"}).text
         # The page, what its head loads, and the list its script asks for.
         head = page.split("</head>")[0]
-        paths = list(dict.fromkeys(["/", *re.findall(r'(?:src|href)="(/[^"]+)"', head), "/api/comments"]))
+        # The page asks for its first page of comments (ui/src/api.js, FIRST_PAGE).
+        first_page = f"/api/comments?limit={FIRST_PAGE}"
+        paths = list(dict.fromkeys(["/", *re.findall(r'(?:src|href)="(/[^"]+)"', head), first_page]))
         rows = []
         for path in paths:
             sizes = []
@@ -492,9 +503,97 @@ def measure_first_load(work: Path) -> list[tuple[str, int, int, int]]:
                 response.raise_for_status()
                 sizes.append(len(response.raw.read(decode_content=False)))
             rows.append((path, *sizes))
+        # For comparison, not in the total: the whole list, which the page asked for before.
+        rows.append(("(before) /api/comments", *body_sizes(process.url + "/api/comments")))
         return rows
     finally:
         process.stop()
+
+
+def body_sizes(url: str, **headers: str) -> list[int]:
+    """Return the body's bytes as sent for identity, gzip and a browser's Accept-Encoding."""
+    sizes = []
+    for accept in ("identity", "gzip", BROWSER_ACCEPT):
+        response = requests.get(url, headers={"Accept-Encoding": accept, **headers}, stream=True)
+        response.raise_for_status()
+        sizes.append(len(response.raw.read(decode_content=False)))
+    return sizes
+
+
+# Polling: what an open page downloads after one new comment. Before: the whole list
+# (its ETag changed); now: the changes since the version the page holds.
+
+POLL_SIZES = [int(n) for n in os.environ.get("BENCH_POLL_SIZES", "1000,10000").split(",")]
+FIRST_PAGE = 50
+POLL_TIMINGS = 21
+
+
+def measure_poll(size: int, work: Path, cluster: Cluster) -> dict:
+    """Return the bytes and median milliseconds of a poll after one new comment, on both stores."""
+    folder = work / f"poll-{size}"
+    folder.mkdir()
+    json_path = folder / "comments.json"
+    items = varied_comments(size)
+    replace_file(json_path, encode_list([encode_comment(item) for item in items]))
+    schema = f"poll_{size}"
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    database = f"{cluster.url()}?options=-csearch_path%3D{schema}"
+    store = PostgresStore(database)
+    store.import_comments(items)
+    store.close()
+    stores = [("file", {"COMMENTS_FILE": str(json_path)}), ("postgresql", {"DATABASE_URL": database})]
+    result = {"size": size, "rows": []}
+    for name, settings in stores:
+        process = gunicorn(f"poll-{name}", "wsgi:app", folder, **settings)
+        try:
+            before = requests.get(process.url + "/api/comments")
+            version, etag = before.headers["Comments-Version"], before.headers["ETag"]
+            requests.post(process.url + "/api/comments", json={"author": "New", "text": "One more comment."})
+            whole = process.url + "/api/comments"
+            since = f"{process.url}/api/comments?since={version}"
+            result["rows"].append(
+                (
+                    name,
+                    body_sizes(whole, **{"If-None-Match": etag}),
+                    body_sizes(since),
+                    median_ms(whole),
+                    median_ms(since),
+                )
+            )
+        finally:
+            process.stop()
+    return result
+
+
+def median_ms(url: str) -> float:
+    timings = []
+    for _ in range(POLL_TIMINGS):
+        started = time.perf_counter()
+        requests.get(url, headers={"Accept-Encoding": BROWSER_ACCEPT}).raise_for_status()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def render_polls(polls: list[dict]) -> str:
+    out = [
+        "",
+        "One poll of an open page after one new comment: bytes of the body as sent "
+        f"(identity / gzip / browser) and the median of {POLL_TIMINGS} requests' milliseconds "
+        "(browser coding). Before: the whole list; now: ?since=<the version the page holds>.",
+        "",
+        "| comments | store | before bytes | now bytes | before ms | now ms | bytes ratio (browser) |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for poll in polls:
+        for name, whole, since, whole_ms, since_ms in poll["rows"]:
+            sizes = [" / ".join(f"{n:,}" for n in sizes) for sizes in (whole, since)]
+            ratio = whole[2] / since[2] if since[2] else float("inf")
+            out.append(
+                f"| {poll['size']:,} | {name} | {sizes[0]} | {sizes[1]} | {whole_ms:.1f} | {since_ms:.1f} "
+                f"| {ratio:,.0f}× smaller |"
+            )
+    return "\n".join(out)
 
 
 def render_codings(runs: dict, first_load: list[tuple[str, int, int, int]]) -> str:
@@ -543,7 +642,8 @@ def render_codings(runs: dict, first_load: list[tuple[str, int, int, int]]) -> s
         ]
         for path, *sizes in first_load:
             out.append(f"| {path} | " + " | ".join(f"{size:,}" for size in sizes) + " |")
-        totals = [sum(row[i] for row in first_load) for i in (1, 2, 3)]
+        loaded = [row for row in first_load if not row[0].startswith("(")]
+        totals = [sum(row[i] for row in loaded) for i in (1, 2, 3)]
         out.append("| total | " + " | ".join(f"{total:,}" for total in totals) + " |")
     return "\n".join(out)
 

@@ -130,8 +130,8 @@ def test_a_future_version_is_refused(stores):
     etag = store.snapshot().etag
     prefix, _, number = etag.rpartition("-")
     if isinstance(store, JsonFileStore):
-        mtime = int(etag.split("-")[0], 16) + 10**12
-        future = f"{mtime:x}-{store._time_tag(mtime)}-{number}"
+        mtime = (int(etag.split("-")[0], 16) ^ store._time_mask()) + 10**12
+        future = f"{mtime ^ store._time_mask():x}-{store._time_tag(mtime)}-{number}"
     else:
         future = f"{prefix}-{int(number, 16) + 5:x}"
     with pytest.raises(VersionUnknown):

@@ -65,9 +65,9 @@ class StoreUnwritable(StoreError):
 # makes a new inode and a strictly later mtime, so a signature never comes back.
 Signature = tuple[int, int, int]
 
-# ETags start with the version's modification time in hex (0 when there is no
-# file) and a keyed tag of it, so that a since value says where in the history
-# it belongs and that it is this store's; then a keyed digest of the signature.
+# ETags start with the version's modification time, masked by a key (0 when there
+# is no file), and a keyed tag of it, so that a since value says where in the
+# journal it belongs and that it is this store's; then a keyed digest of the signature.
 EMPTY_ETAG = "0-0"
 
 # The id of a record in our layout, read without parsing it (see base.normalize).
@@ -242,7 +242,7 @@ class JsonFileStore:
         try:
             if since != EMPTY_ETAG and (len(parts) != 3 or not parts[0].isalnum()):
                 raise ValueError
-            when = int(parts[0], 16)
+            when = int(parts[0], 16) ^ self._time_mask() if since != EMPTY_ETAG else 0
             if since != EMPTY_ETAG and not hmac.compare_digest(parts[1], self._time_tag(when)):
                 raise ValueError
         except ValueError:
@@ -326,13 +326,20 @@ class JsonFileStore:
         if self._etag_key is None:
             self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
         digest = hashlib.blake2b(repr(sig).encode(), key=self._etag_key, digest_size=12).hexdigest()
-        return f"{sig[1]:x}-{self._time_tag(sig[1])}-{digest}"
+        return f"{sig[1] ^ self._time_mask():x}-{self._time_tag(sig[1])}-{digest}"
 
     def _time_tag(self, mtime: int) -> str:
         """Sign a version's time, so that a since value from elsewhere is told apart."""
         if self._etag_key is None:
             self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
         return hashlib.blake2b(b"%d" % mtime, key=self._etag_key, digest_size=6).hexdigest()
+
+    def _time_mask(self) -> int:
+        """A keyed mask over the time in an ETag: it orders versions for this store
+        only, and does not show when the file was written."""
+        if self._etag_key is None:
+            self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
+        return int.from_bytes(self._etag_key[:8], "big")
 
     def write_problem(self) -> str | None:
         """Say why a write would fail now, asking the file system rather than writing."""
