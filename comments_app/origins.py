@@ -58,7 +58,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         origins=list(origins),
         methods=["GET", "HEAD"] if origins == ("*",) else ["GET", "HEAD", "POST", "PATCH", "DELETE"],
         allow_headers=["Content-Type", "Authorization", "If-None-Match", "Prefer", "Comment-Token"],
-        expose_headers=["ETag", "Location", "Preference-Applied", "Comment-Token"],
+        expose_headers=["ETag", "Location", "Preference-Applied", "Comment-Token", "Link", "Comments-Version"],
         supports_credentials=origins != ("*",),
         send_wildcard=origins == ("*",),
         max_age=600,
