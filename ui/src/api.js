@@ -1,6 +1,8 @@
 // The comments API: the list with ETag revalidation, posting a comment, and
 // changing or deleting one (its author with the Comment-Token the post answered).
 
+import { FIRST_PAGE, nextLink } from './feed.js';
+
 export const COMMENTS_URL = '/api/comments';
 
 export class ApiError extends Error {
@@ -122,4 +124,33 @@ export async function deleteComment(id, token) {
     credentials: 'same-origin',
   });
   if (!response.ok) throw await errorFrom(response);
+}
+
+// Resolve to {comments, next, version, etag} for a page of the list: the first page
+// (the newest FIRST_PAGE comments) unless url names another (a Link's next).
+export async function fetchPage(url = `${COMMENTS_URL}?limit=${FIRST_PAGE}`, { signal } = {}) {
+  const response = await fetch(url, { cache: 'no-store', credentials: 'same-origin', signal });
+  if (!response.ok) throw await errorFrom(response);
+  return {
+    comments: await response.json(),
+    next: nextLink(response.headers.get('Link')),
+    version: response.headers.get('Comments-Version'),
+    etag: response.headers.get('ETag'),
+  };
+}
+
+// Resolve to {notModified: true} when nothing changed since version (etag: the last
+// changes answer's), else to {version, comments, removed, etag}. A 410 (the server no
+// longer remembers that version) rejects with an ApiError of status 410.
+export async function fetchChanges(version, etag, { signal } = {}) {
+  const response = await fetch(`${COMMENTS_URL}?since=${encodeURIComponent(version)}`, {
+    headers: etag ? { 'If-None-Match': etag } : {},
+    cache: 'no-store',
+    credentials: 'same-origin',
+    signal,
+  });
+  if (response.status === 304) return { notModified: true };
+  if (!response.ok) throw await errorFrom(response);
+  const body = await response.json();
+  return { ...body, etag: response.headers.get('ETag') };
 }
