@@ -7,7 +7,7 @@ import { useMyComments } from './useMyComments.js';
 
 export default function CommentBox({ pollInterval }) {
   const feed = useComments({ pollInterval });
-  const { loaded, reconnecting, problem, announce } = feed;
+  const { loaded, reconnecting, problem, announce, older, loadingOlder, showOlder } = feed;
   const { shown, canChange, post, edit, remove } = useMyComments(feed);
 
   const renderComment = useCallback(
@@ -35,6 +35,11 @@ export default function CommentBox({ pollInterval }) {
         <p className="error" role="alert">
           {problem}
         </p>
+      )}
+      {older && (
+        <button type="button" className="older" onClick={showOlder} disabled={loadingOlder}>
+          {loadingOlder ? 'Loading older comments…' : 'Older comments'}
+        </button>
       )}
       {loaded || shown.length > 0 ? (
         <CommentList comments={shown} renderComment={renderComment} />

@@ -8,10 +8,27 @@ import CommentBox from './CommentBox.jsx';
 const ANN = { id: 1, author: 'Ann', text: 'First', created: '2026-11-24T12:00:00.000Z' };
 const BOB = { id: 2, author: 'Bob', text: 'Second', created: '2026-11-24T12:01:00.000Z' };
 
-function json(body, status = 200, etag = null) {
-  const headers = new Headers({ 'Content-Type': 'application/json' });
+function json(body, status = 200, etag = null, more = {}) {
+  const headers = new Headers({ 'Content-Type': 'application/json', ...more });
   if (etag) headers.set('ETag', etag);
   return new Response(status === 304 ? null : JSON.stringify(body), { status, headers });
+}
+
+// A page of the list, as GET /api/comments?limit=N answers it.
+function page(list, version = 'v1', next = null) {
+  const more = { 'Comments-Version': version };
+  if (next) more.Link = `<${next}>; rel="next"`;
+  return json(list, 200, `"${version}.p"`, more);
+}
+
+// What changed since a version, as GET /api/comments?since=… answers it.
+function changes(version, comments = [], removed = []) {
+  return json({ version, comments, removed }, 200, `"${version}.s"`, { 'Comments-Version': version });
+}
+
+// Answer GETs: the first page with list, and nothing changed for every since.
+function serve(list) {
+  return (url) => Promise.resolve(String(url).includes('since=') ? changes('v1') : page(list));
 }
 
 let fetchMock;
@@ -38,28 +55,77 @@ function setHidden(hidden) {
 }
 
 describe('CommentBox', () => {
-  it('loads the list, then polls with If-None-Match and keeps it on 304', async () => {
-    fetchMock.mockResolvedValueOnce(json([ANN], 200, '"v1"')).mockResolvedValue(json(null, 304, '"v1"'));
+  it('loads the newest 50, then polls with since and If-None-Match and keeps the list on 304', async () => {
+    fetchMock
+      .mockResolvedValueOnce(page([ANN]))
+      .mockResolvedValueOnce(changes('v1'))
+      .mockResolvedValue(json(null, 304, '"v1.s"'));
     render(<CommentBox pollInterval={20} />);
     expect(await screen.findByText('First')).toBeInTheDocument();
-    await waitFor(() => expect(fetchMock.mock.calls.length).toBeGreaterThanOrEqual(3));
-    const [, options] = fetchMock.mock.calls.at(-1);
-    expect(options.headers['If-None-Match']).toBe('"v1"');
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/comments?limit=50');
+    await waitFor(() => expect(fetchMock.mock.calls.length).toBeGreaterThanOrEqual(4));
+    const [url, options] = fetchMock.mock.calls.at(-1);
+    expect(url).toBe('/api/comments?since=v1');
+    expect(options.headers['If-None-Match']).toBe('"v1.s"');
     expect(screen.getByText('First')).toBeInTheDocument();
   });
 
   it('shows and announces comments that others post', async () => {
-    fetchMock.mockResolvedValueOnce(json([ANN], 200, '"v1"')).mockResolvedValue(json([ANN, BOB], 200, '"v2"'));
+    fetchMock.mockResolvedValueOnce(page([ANN])).mockResolvedValueOnce(changes('v2', [BOB])).mockResolvedValue(
+      changes('v2'),
+    );
     render(<CommentBox pollInterval={20} />);
     expect(await screen.findByText('Second')).toBeInTheDocument();
     expect(screen.getByText('New comment from Bob.')).toBeInTheDocument();
+    expect(fetchMock.mock.calls.at(-1)[0]).toBe('/api/comments?since=v2');
+  });
+
+  it('updates edited comments in place and drops hidden and deleted ones', async () => {
+    const edited = { ...ANN, text: 'First, fixed', edited: '2026-11-24T12:05:00.000Z' };
+    fetchMock
+      .mockResolvedValueOnce(page([ANN, BOB]))
+      .mockResolvedValueOnce(changes('v2', [edited], [2]))
+      .mockResolvedValue(changes('v2'));
+    render(<CommentBox pollInterval={20} />);
+    expect(await screen.findByText('First, fixed')).toBeInTheDocument();
+    expect(screen.queryByText('Second')).toBeNull();
+    expect(screen.queryByText(/New comment/)).toBeNull();
+  });
+
+  it('loads older comments through the Link header, once each', async () => {
+    const older = [{ ...ANN, id: 0, text: 'Oldest' }, ANN];
+    fetchMock.mockImplementation((url) => {
+      if (url === '/api/comments?limit=50&before=1') return Promise.resolve(page(older));
+      if (String(url).includes('since=')) return Promise.resolve(changes('v1'));
+      return Promise.resolve(page([ANN, BOB], 'v1', '/api/comments?limit=50&before=1'));
+    });
+    const user = userEvent.setup();
+    render(<CommentBox pollInterval={60_000} />);
+    await screen.findByText('Second');
+    await user.click(screen.getByRole('button', { name: 'Older comments' }));
+    expect(await screen.findByText('Oldest')).toBeInTheDocument();
+    expect(screen.getAllByText('First', { selector: 'p' })).toHaveLength(1);
+    expect(screen.queryByRole('button', { name: 'Older comments' })).toBeNull();
+  });
+
+  it('reloads its page of comments when the server no longer knows its version (410)', async () => {
+    fetchMock
+      .mockResolvedValueOnce(page([ANN]))
+      .mockResolvedValueOnce(json({ error: 'gone', fields: { since: 'gone' } }, 410))
+      .mockResolvedValueOnce(page([ANN, BOB], 'v9'))
+      .mockResolvedValue(changes('v9'));
+    render(<CommentBox pollInterval={20} />);
+    expect(await screen.findByText('Second')).toBeInTheDocument();
+    expect(fetchMock.mock.calls[2][0]).toBe('/api/comments?limit=50');
+    await waitFor(() => expect(fetchMock.mock.calls.at(-1)[0]).toBe('/api/comments?since=v9'));
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('adds a comment at once and replaces it with the stored one', async () => {
     let answer;
     fetchMock.mockImplementation((url, options) => {
       if (options.method === 'POST') return new Promise((resolve) => (answer = resolve));
-      return Promise.resolve(json([ANN], 200, '"v1"'));
+      return serve([ANN])(url);
     });
     const user = userEvent.setup();
     render(<CommentBox pollInterval={60_000} />);
@@ -80,7 +146,7 @@ describe('CommentBox', () => {
       if (options.method === 'POST') {
         return Promise.resolve(json({ error: 'text is 20,000 characters long; the limit is 10,000' }, 400));
       }
-      return Promise.resolve(json([ANN], 200, '"v1"'));
+      return serve([ANN])(url);
     });
     const user = userEvent.setup();
     render(<CommentBox pollInterval={60_000} />);
@@ -93,7 +159,7 @@ describe('CommentBox', () => {
 
   it('says posting needs a login after a cancelled prompt', async () => {
     fetchMock.mockImplementation((url, options) =>
-      Promise.resolve(options.method === 'POST' ? json({ error: 'login' }, 401) : json([ANN], 200, '"v1"')),
+      options.method === 'POST' ? Promise.resolve(json({ error: 'login' }, 401)) : serve([ANN])(url),
     );
     const user = userEvent.setup();
     render(<CommentBox pollInterval={60_000} />);
@@ -116,11 +182,12 @@ describe('CommentBox', () => {
   it('backs off while the server is unreachable and says so, until it answers', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: false });
     fetchMock
-      .mockResolvedValueOnce(json([ANN], 200, '"v1"'))
+      .mockResolvedValueOnce(page([ANN]))
       .mockRejectedValueOnce(new TypeError('Failed to fetch'))
       .mockRejectedValueOnce(new TypeError('Failed to fetch'))
       .mockRejectedValueOnce(new TypeError('Failed to fetch'))
-      .mockResolvedValue(json([ANN, BOB], 200, '"v2"'));
+      .mockResolvedValueOnce(changes('v2', [BOB]))
+      .mockResolvedValue(changes('v2'));
     render(<CommentBox pollInterval={2000} />);
     await act(() => vi.advanceTimersByTimeAsync(0));
     expect(screen.getByText('First')).toBeInTheDocument();
@@ -155,7 +222,7 @@ describe('CommentBox', () => {
 
   it('pauses while the tab is hidden and polls at once when it is visible again', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: false });
-    fetchMock.mockResolvedValueOnce(json([ANN], 200, '"v1"')).mockResolvedValue(json(null, 304, '"v1"'));
+    fetchMock.mockResolvedValueOnce(page([ANN])).mockResolvedValue(json(null, 304, '"v1.s"'));
     render(<CommentBox pollInterval={2000} />);
     await act(() => vi.advanceTimersByTimeAsync(0));
     expect(fetchMock).toHaveBeenCalledTimes(1);
@@ -170,7 +237,7 @@ describe('CommentBox', () => {
 
   it('asks for the new comment alone and adds it to the list', async () => {
     fetchMock.mockImplementation((url, options) => {
-      if (options.method !== 'POST') return Promise.resolve(json([ANN], 200, '"v1"'));
+      if (options.method !== 'POST') return serve([ANN])(url);
       const stored = { id: 2, author: 'Cy', text: 'Minimal', created: '2026-11-24T12:02:00.000Z' };
       const answer = json(stored, 201);
       answer.headers.set('Preference-Applied', 'return=minimal');

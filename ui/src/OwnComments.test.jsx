@@ -10,6 +10,7 @@ function fakeApi({ moderation = 'off' } = {}) {
   const api = {
     comments: [{ id: 1, author: 'Ann', text: 'First', created: '2026-11-24T12:00:00.000Z' }],
     hidden: [],
+    deleted: [],
     version: 1,
     moderation,
     requests: [],
@@ -25,8 +26,17 @@ function fakeApi({ moderation = 'off' } = {}) {
     if (method === 'GET') {
       // A server slow to list: the page must not need the list to show its own change.
       if (api.holdLists) return new Promise(() => {});
-      if (sent.get('If-None-Match') === etag) return reply(null, 304, { ETag: etag });
-      return reply(api.comments, 200, { ETag: etag });
+      const since = /[?&]since=v(\d+)/.exec(url);
+      if (since) {
+        // What changed, roughly: every published comment, and every id not public.
+        const tag = `"v${api.version}.s${since[1]}"`;
+        if (sent.get('If-None-Match') === tag) return reply(null, 304, { ETag: tag });
+        const changed = Number(since[1]) === api.version;
+        const removed = changed ? [] : [...api.hidden.map((c) => c.id), ...api.deleted];
+        const answer = { version: `v${api.version}`, comments: changed ? [] : api.comments, removed };
+        return reply(answer, 200, { ETag: tag, 'Comments-Version': answer.version });
+      }
+      return reply(api.comments, 200, { ETag: etag, 'Comments-Version': `v${api.version}` });
     }
     if (method === 'POST') {
       const { author, text } = JSON.parse(options.body);
@@ -61,6 +71,7 @@ function fakeApi({ moderation = 'off' } = {}) {
     if (method === 'DELETE') {
       api.comments = api.comments.filter((c) => c.id !== id);
       api.hidden = api.hidden.filter((c) => c.id !== id);
+      api.deleted.push(id);
       return reply(null, 204);
     }
     const fields = JSON.parse(options.body);

@@ -3,6 +3,8 @@
 // reading them, and applying a changes answer to the comments the page shows.
 
 export const FIRST_PAGE = 50;
+// A page of the newest comments: this, and how many.
+export const COMMENTS_PAGE_URL = '/api/comments?limit=';
 // The most comments one page may hold (the server's limit).
 export const MAX_PAGE = 500;
 

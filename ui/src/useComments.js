@@ -1,8 +1,10 @@
-// The list of comments as the server has it: loaded, then polled with
-// If-None-Match, paused while the tab is hidden, backed off while the server is
-// unreachable, with what the page should say about it.
+// The list of comments as the server has it: the newest page loaded, older pages
+// on demand (the Link header's next), then polled for the changes since the
+// version held (?since=, with If-None-Match), paused while the tab is hidden,
+// backed off while the server is unreachable, with what the page should say about it.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { fetchComments } from './api.js';
+import { fetchChanges, fetchPage } from './api.js';
+import { applyChanges, COMMENTS_PAGE_URL, FIRST_PAGE, MAX_PAGE, prependPage } from './feed.js';
 
 export const POLL_INTERVAL = 2_000;
 export const MAX_BACKOFF = 30_000;
@@ -14,7 +16,9 @@ function announcement(fresh) {
   return `${fresh.length} new comments.`;
 }
 
-// Return {comments, loaded, reconnecting, problem, announce, accept, addOwn, change, say}:
+// Return {comments, loaded, reconnecting, problem, announce, older, loadingOlder, showOlder,
+// accept, addOwn, change, say}: older tells whether older comments exist, showOlder()
+// loads the next older page;
 // accept(list, etag, ownId) takes a list the server answered to this page (ownId,
 // the comment this page just posted, is not announced as new); addOwn(comment)
 // adds the comment this page just posted, when the server answered it alone
@@ -23,13 +27,20 @@ function announcement(fresh) {
 // the server for its list now; say(message) puts message in the live region
 // (announce: {message, count}, count telling a repeated message from the last).
 export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
-  const [comments, setComments] = useState([]);
+  const [comments, setCommentsState] = useState([]);
   const [loaded, setLoaded] = useState(false);
   const [reconnecting, setReconnecting] = useState(false);
   const [problem, setProblem] = useState('');
   const [announce, setAnnounce] = useState({ message: '', count: 0 });
-  const etag = useRef(null);
-  const known = useRef(null);
+  // The next older page's URL, or null when every page is shown.
+  const [older, setOlderState] = useState(null);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  // The list's version held (Comments-Version; null: load the newest page), and the
+  // last changes answer's ETag, for If-None-Match.
+  const version = useRef(null);
+  const changesEtag = useRef(null);
+  const shown = useRef([]);
+  const olderUrl = useRef(null);
   const mine = useRef(new Set());
   // pollAfter(delay): drop a poll under way (it may carry the list from before
   // this page's change) and poll after delay milliseconds.
@@ -37,31 +48,86 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
 
   const say = useCallback((message) => setAnnounce(({ count }) => ({ message, count: count + 1 })), []);
 
-  const accept = useCallback((list, tag, ownId) => {
-    if (ownId !== undefined && ownId !== null) mine.current.add(ownId);
-    etag.current = tag;
-    if (known.current !== null) {
-      const fresh = list.filter((c) => !known.current.has(c.id) && !mine.current.has(c.id));
-      if (fresh.length > 0) say(announcement(fresh));
-    }
-    known.current = new Set(list.map((c) => c.id));
-    setComments(list);
-    setLoaded(true);
-  }, [say]);
-
-  const change = useCallback((update) => {
-    setComments(update);
-    pollAfter.current(0);
+  const setComments = useCallback((update) => {
+    shown.current = typeof update === 'function' ? update(shown.current) : update;
+    setCommentsState(shown.current);
   }, []);
+
+  const setOlder = useCallback((url) => {
+    olderUrl.current = url;
+    setOlderState(url);
+  }, []);
+
+  // Take a page of the newest comments: the first load, or a reload after a 410.
+  const acceptPage = useCallback(
+    (page) => {
+      version.current = page.version;
+      changesEtag.current = null;
+      setOlder(page.next);
+      setComments(page.comments);
+      setLoaded(true);
+    },
+    [setComments, setOlder],
+  );
+
+  // Take what changed since the version held, announcing comments that others wrote.
+  const acceptChanges = useCallback(
+    (answer) => {
+      version.current = answer.version;
+      changesEtag.current = answer.etag;
+      const { list, fresh } = applyChanges(shown.current, answer, { complete: olderUrl.current === null });
+      const others = fresh.filter((c) => !mine.current.has(c.id));
+      if (others.length > 0) say(announcement(others));
+      setComments(list);
+    },
+    [say, setComments],
+  );
+
+  // Take the whole list, as a server that answers a POST with it does (the tutorial's).
+  const accept = useCallback(
+    (list, tag, ownId) => {
+      if (ownId !== undefined && ownId !== null) mine.current.add(ownId);
+      const known = new Set(shown.current.map((c) => c.id));
+      const fresh = list.filter((c) => !known.has(c.id) && !mine.current.has(c.id));
+      if (loaded && fresh.length > 0) say(announcement(fresh));
+      setOlder(null);
+      setComments(list);
+      setLoaded(true);
+    },
+    [loaded, say, setComments, setOlder],
+  );
+
+  const change = useCallback(
+    (update) => {
+      setComments(update);
+      pollAfter.current(0);
+    },
+    [setComments],
+  );
+
+  const showOlder = useCallback(async () => {
+    if (!olderUrl.current) return;
+    setLoadingOlder(true);
+    try {
+      const page = await fetchPage(olderUrl.current);
+      setComments((list) => prependPage(list, page.comments));
+      setOlder(page.next);
+      setProblem('');
+    } catch (error) {
+      setProblem(error.status ? error.message : 'Older comments could not be loaded. Try again.');
+    } finally {
+      setLoadingOlder(false);
+    }
+  }, [setComments, setOlder]);
 
   const addOwn = useCallback(
     (comment) => {
       mine.current.add(comment.id);
       setComments((list) => (list.some((c) => c.id === comment.id) ? list : [...list, comment]));
-      // The next poll, at the usual time, brings the others' comments and the list's ETag.
+      // The next poll, at the usual time, brings the others' comments and the list's version.
       pollAfter.current(pollInterval);
     },
-    [pollInterval],
+    [pollInterval, setComments],
   );
 
   useEffect(() => {
@@ -76,14 +142,28 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
       if (document.hidden || stopped) return;
       controller?.abort();
       controller = new AbortController();
+      const { signal } = controller;
       try {
-        const result = await fetchComments(etag.current, { signal: controller.signal });
-        if (!result.notModified) accept(result.comments, result.etag);
+        if (version.current === null) {
+          // The newest comments, as many as are shown (the first load: FIRST_PAGE).
+          const limit = Math.min(MAX_PAGE, Math.max(FIRST_PAGE, shown.current.length));
+          acceptPage(await fetchPage(`${COMMENTS_PAGE_URL}${limit}`, { signal }));
+        } else {
+          const result = await fetchChanges(version.current, changesEtag.current, { signal });
+          if (!result.notModified) acceptChanges(result);
+        }
         setReconnecting(false);
         setProblem('');
         delay = pollInterval;
       } catch (error) {
         if (error.name === 'AbortError') return;
+        if (error.status === 410 || (error.status === 400 && version.current !== null)) {
+          // The server no longer remembers the version held (410), or does not know it
+          // (400: another server answers now): load the newest comments again, at once.
+          version.current = null;
+          if (!stopped && !document.hidden) timer = setTimeout(poll, 0);
+          return;
+        }
         if (error.status === 401) {
           // The login prompt was cancelled: asking every two seconds would nag.
           setProblem(LOGIN_NEEDED);
@@ -125,7 +205,20 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
       controller?.abort();
       document.removeEventListener('visibilitychange', onVisibility);
     };
-  }, [accept, pollInterval]);
+  }, [acceptPage, acceptChanges, pollInterval]);
 
-  return { comments, loaded, reconnecting, problem, announce, accept, addOwn, change, say };
+  return {
+    comments,
+    loaded,
+    reconnecting,
+    problem,
+    announce,
+    older: older !== null,
+    loadingOlder,
+    showOlder,
+    accept,
+    addOwn,
+    change,
+    say,
+  };
 }
