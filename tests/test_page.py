@@ -183,7 +183,7 @@ def test_comment_from_someone_else_appears_without_reload(empty_box, comments_fi
     page.get_by_label("Comment").fill("half-typed draft")
     # Unchanged polls are answered 304.
     page.wait_for_event(
-        "response", lambda r: r.url.endswith("/api/comments") and r.status == 304, timeout=10_000
+        "response", lambda r: "/api/comments?since=" in r.url and r.status == 304, timeout=10_000
     )
     posted_at = time.monotonic()
     requests.post(server.url + "/api/comments", data={"author": "Someone", "text": "Hello from curl"})
@@ -270,11 +270,14 @@ def test_page_renders_200_pathological_comments_within_a_second(start_server, co
         devtools = context.new_cdp_session(page)
         devtools.send("Performance.enable", {"timeDomain": "threadTicks"})
         page.goto(server.url + "/")
-        expect(page.locator(".comment")).to_have_count(200)
+        expect(page.locator(".comment")).to_have_count(50)
+        for shown in (100, 150, 200):
+            page.get_by_role("button", name="Older comments").click()
+            expect(page.locator(".comment")).to_have_count(shown)
         metrics = {m["name"]: m["value"] for m in devtools.send("Performance.getMetrics")["metrics"]}
     finally:
         context.close()
-    # Loading the page and rendering all 200, scripts, style and layout included.
+    # Loading the page and rendering all 200 (4 pages), scripts, style and layout included.
     assert metrics["TaskDuration"] < 1.0, metrics
 
 
@@ -670,3 +673,39 @@ def test_the_reference_page_shows_every_operation(start_server, comments_file, o
     page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=False)
     assert watched.errors == []
     assert watched.foreign_requests() == []
+
+
+def test_a_long_thread_opens_with_the_newest_50_and_follows_changes(start_server, comments_file, open_page):
+    seed(
+        comments_file,
+        [{"id": n, "author": f"Author {n}", "text": f"comment {n}"} for n in range(1, 301)],
+    )
+    moderator = ("mod", "mod-secret")
+    server = start_server(
+        workers=4,
+        COMMENTS_FILE=str(comments_file),
+        COMMENTS_ADMIN_USERS=f"mod:{generate_password_hash(moderator[1])}",
+    )
+    watched = open_page(server)
+    page = watched.page
+    since_bodies = []
+    page.on("response", lambda r: since_bodies.append(r) if "/api/comments?since=" in r.url else None)
+    expect(page.locator(".comment")).to_have_count(50)
+    assert comment_texts(page)[0] == "comment 251" and comment_texts(page)[-1] == "comment 300"
+    page.get_by_role("button", name="Older comments").click()
+    expect(page.locator(".comment")).to_have_count(100)
+    assert comment_texts(page)[0] == "comment 201"
+    # A new comment arrives by ?since=, announced; a hidden one disappears.
+    requests.post(server.url + "/api/comments", data={"author": "Newcomer", "text": "comment 301"})
+    page.locator(".comment-text", has_text="comment 301").wait_for(timeout=10_000)
+    assert page.locator("[aria-live]").inner_text() == "New comment from Newcomer."
+    hidden = requests.patch(server.url + "/api/comments/290", json={"status": "hidden"}, auth=moderator)
+    assert hidden.status_code == 200
+    expect(page.locator(".comment-text", has_text="comment 290")).to_have_count(0, timeout=10_000)
+    expect(page.locator(".comment")).to_have_count(100)
+    texts = comment_texts(page)
+    assert texts[0] == "comment 201" and texts[-1] == "comment 301" and len(set(texts)) == 100
+    # Each change cost a few hundred bytes, not the list.
+    changed = [r for r in since_bodies if r.status == 200 and json.loads(r.body())["comments"]]
+    assert changed and all(len(r.body()) < 500 for r in changed)
+    assert watched.errors == []
