@@ -189,3 +189,12 @@ def test_a_file_replaced_by_hand_breaks_the_chain(tmp_path):
     assert changes(store, by_hand)["comments"] == []
     store.add("b", "two")
     assert [c["text"] for c in changes(store, by_hand)["comments"]] == ["two"]
+
+
+def test_a_file_version_with_a_forged_tag_is_refused(tmp_path):
+    store = JsonFileStore(tmp_path / "comments.json")
+    store.add("a", "one")
+    masked, _, digest = store.snapshot().etag.split("-")
+    store.add("a", "two")
+    with pytest.raises(VersionUnknown):
+        store.changes(f"{masked}-{'0' * 12}-{digest}")
