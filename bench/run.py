@@ -208,7 +208,7 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
         conn.execute(f"CREATE SCHEMA {schema}")
     pg_url = f"{cluster.url()}?options=-csearch_path%3D{schema}"
     loader = PostgresStore(pg_url)
-    loader.import_comments(items)
+    loader.import_records(items)
     loader.close()
 
     def reset_pg() -> None:
@@ -540,7 +540,7 @@ def measure_poll(size: int, work: Path, cluster: Cluster) -> dict:
         conn.execute(f"CREATE SCHEMA {schema}")
     database = f"{cluster.url()}?options=-csearch_path%3D{schema}"
     store = PostgresStore(database)
-    store.import_comments(items)
+    store.import_records(items)
     store.close()
     stores = [("file", {"COMMENTS_FILE": str(json_path)}), ("postgresql", {"DATABASE_URL": database})]
     result = {"size": size, "rows": []}

@@ -198,3 +198,23 @@ def test_a_file_version_with_a_forged_tag_is_refused(tmp_path):
     store.add("a", "two")
     with pytest.raises(VersionUnknown):
         store.changes(f"{masked}-{'0' * 12}-{digest}")
+
+
+def test_an_import_is_reported_as_changes(stores):
+    store, other = stores
+    store.add("a", "one")
+    version = store.snapshot().etag
+    added, _ = store.import_records([{"id": 50, "author": "b", "text": "imported", "created": None}])
+    assert added == 1
+    if isinstance(store, JsonFileStore):
+        assert [c["id"] for c in changes(other, version)["comments"]] == [50]
+    else:
+        # An import starts a new epoch on PostgreSQL: the client reloads its page
+        # (once this process has heard of the import).
+        settle(
+            store,
+            store._read(lambda conn: conn.execute("SELECT epoch, version FROM comments_version").fetchone())
+            and store._checked_refresh().etag,
+        )
+        with pytest.raises(VersionUnknown):
+            store.changes(version)

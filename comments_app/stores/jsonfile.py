@@ -176,6 +176,19 @@ class _Pending:
         self.finished = True
 
 
+def written_ids(batch: list[_Pending]) -> list[int]:
+    """Return the ids of the comments a batch added, changed, deleted or imported, for the journal."""
+    ids: list[int] = []
+    for pending in batch:
+        if pending.finished or not pending.record:
+            continue  # refused (no such comment)
+        if pending.kind == "import":
+            ids.extend(pending.details.get("imported", []))
+        else:
+            ids.append(pending.record["id"])
+    return ids
+
+
 class JsonFileStore:
     """Comments in one JSON file, safe for many processes.
 
@@ -452,7 +465,7 @@ class JsonFileStore:
                 written = self._apply(previous, batch)
                 if written is not None:
                     body, last, public = written
-                    ids = [p.record["id"] for p in batch if not p.finished and p.record]
+                    ids = written_ids(batch)
                     sig = self._write(body, previous, lock_fd, last, public, ids)
         except Exception as error:
             # Every change of the batch fails with the write, or with the lock
@@ -507,6 +520,7 @@ class JsonFileStore:
                 records = pending.details["records"]
                 fresh = [record for record in records if record["id"] not in positions]
                 pending.record = {"added": len(fresh), "present": len(records) - len(fresh)}
+                pending.details["imported"] = [record["id"] for record in fresh]
                 if fresh:
                     lines, positions = merged(lines, positions, fresh)
                     last = max(last, *(record["id"] for record in fresh))
