@@ -77,7 +77,7 @@ describe('CommentBox', () => {
     render(<CommentBox pollInterval={20} />);
     expect(await screen.findByText('Second')).toBeInTheDocument();
     expect(screen.getByText('New comment from Bob.')).toBeInTheDocument();
-    expect(fetchMock.mock.calls.at(-1)[0]).toBe('/api/comments?since=v2');
+    await waitFor(() => expect(fetchMock.mock.calls.at(-1)[0]).toBe('/api/comments?since=v2'));
   });
 
   it('updates edited comments in place and drops hidden and deleted ones', async () => {
