@@ -25,7 +25,7 @@ def test_healthz_reports_the_store_and_its_version(start_server, comments_file):
     server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
     assert health(server.url) == (
         200,
-        {"status": "ok", "store": "file", "writable": True, "comments": 0, "version": "empty"},
+        {"status": "ok", "store": "file", "writable": True, "comments": 0, "version": "0-0"},
     )
     post(server.url)
     post(server.url)

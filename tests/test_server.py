@@ -87,7 +87,7 @@ def test_kill_9_during_a_post_storm_loses_nothing_acknowledged(start_server, com
     assert len(acknowledged) >= 4 * 60
     final = start_server(workers=2, COMMENTS_FILE=str(comments_file))
     names = sorted(p.name for p in comments_file.parent.iterdir() if p.name.startswith("comments"))
-    assert names == ["comments.json", "comments.json.key", "comments.json.lock"]
+    assert names == ["comments.json", "comments.json.changes", "comments.json.key", "comments.json.lock"]
     assert (
         requests.post(final.url + "/api/comments", data={"author": "a", "text": "after"}).status_code == 201
     )
