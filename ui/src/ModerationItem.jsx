@@ -3,7 +3,7 @@ import Comment, { authorId } from './Comment.jsx';
 import ConfirmDelete from './ConfirmDelete.jsx';
 import { focusAfterRemoving } from './EditableComment.jsx';
 
-const LABELS = { pending: 'Pending', published: 'Published', hidden: 'Hidden' };
+const LABELS = { pending: 'Pending', published: 'Published', hidden: 'Hidden', spam: 'Spam' };
 
 // One comment in the moderation list, with its status and Publish, Hide and
 // Delete. onPublish, onHide and onDelete return promises; shows(status) says

@@ -9,6 +9,7 @@ const FILTERS = [
   ['pending', 'Pending'],
   ['published', 'Published'],
   ['hidden', 'Hidden'],
+  ['spam', 'Spam'],
 ];
 
 function filterFromAddress() {

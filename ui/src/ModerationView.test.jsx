@@ -105,6 +105,15 @@ describe('ModerationView', () => {
     expect(window.location.search).toBe('?status=pending');
   });
 
+  it('filters the honeypot spam, badged as such', async () => {
+    api.comments.push({ id: 9, author: 'Bot', text: 'cheap pills', status: 'spam' });
+    const user = await open();
+    await user.selectOptions(screen.getByLabelText('Show'), 'spam');
+    await waitFor(() => expect(screen.queryByRole('heading', { name: 'Ann' })).toBeNull());
+    expect(within(article('Bot')).getByText('Spam')).toBeInTheDocument();
+    expect(api.requests.at(-1).url).toBe('/api/moderation/comments?status=spam');
+  });
+
   it('starts with the filter in the address', async () => {
     window.history.replaceState(null, '', '/moderate?status=hidden');
     render(<ModerationView />);

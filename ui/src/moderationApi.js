@@ -4,7 +4,7 @@
 import { COMMENTS_URL, errorFrom } from './api.js';
 
 export const MODERATION_URL = '/api/moderation/comments';
-export const STATUSES = ['pending', 'published', 'hidden'];
+export const STATUSES = ['pending', 'published', 'hidden', 'spam'];
 
 // Every comment not deleted, oldest first, each with its status; status filters.
 export async function fetchModeration(status, { signal } = {}) {
