@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.abuse import measure_limits  # noqa: E402
+from bench.byid import measure_by_id  # noqa: E402
 from comments_app.stores.base import encode_comment, encode_list  # noqa: E402
 from comments_app.stores.jsonfile import JsonFileStore  # noqa: E402
 from comments_app.stores.postgres import PostgresStore  # noqa: E402
@@ -178,6 +179,7 @@ def main() -> int:
         + render_polls(polls)
     )
     report += "\n" + measure_limits(gunicorn)
+    report += "\n" + measure_by_id(gunicorn)
     print(report)
     (RESULTS / "latest.md").write_text(report)
     print(f"\n(saved to {RESULTS / 'latest.md'})")
