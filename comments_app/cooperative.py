@@ -10,6 +10,7 @@ helpers fall back to plain calls.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,3 +60,14 @@ def deadline(seconds: float) -> Iterator[None]:
         yield
     finally:
         timeout.close()
+
+
+def serialized(method):
+    """Run a method under its object's self._lock: one request at a time on a shared connection."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from limits.storage import RedisStorage, Storage
 
+from .cooperative import serialized
+
 log = logging.getLogger("comments_app.limits")
 
 # How long a worker counts locally after Redis failed before it tries Redis again.
@@ -46,7 +48,12 @@ class SqliteStorage(Storage):
     def __init__(self, uri: str = "", wrap_exceptions: bool = False, path: str = "", **options) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions)
         self.path = Path(path)
-        self._local = threading.local()
+        # One connection per process, used by one request at a time: under gevent a
+        # thread-local is per greenlet, and a connection (and its PRAGMAs) per request
+        # raced other workers' writes into 'database is locked'.
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._lock = threading.RLock()
         self._writes = 0
 
     @property
@@ -55,9 +62,8 @@ class SqliteStorage(Storage):
 
     def _connection(self) -> sqlite3.Connection:
         """One connection per thread, opened afresh in a forked worker."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            return conn
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
         # The counters name client addresses: readable by the server's user only.
         try:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
@@ -72,9 +78,10 @@ class SqliteStorage(Storage):
             "CREATE TABLE IF NOT EXISTS counters"
             " (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires REAL NOT NULL) WITHOUT ROWID"
         )
-        self._local.conn, self._local.pid = conn, os.getpid()
+        self._conn, self._pid = conn, os.getpid()
         return conn
 
+    @serialized
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         conn = self._connection()
@@ -85,6 +92,7 @@ class SqliteStorage(Storage):
             conn.execute("DELETE FROM counters WHERE expires <= ?", (now,))
         return count
 
+    @serialized
     def get(self, key: str) -> int:
         row = (
             self._connection()
@@ -93,6 +101,7 @@ class SqliteStorage(Storage):
         )
         return row[0] if row else 0
 
+    @serialized
     def get_expiry(self, key: str) -> float:
         now = time.time()
         row = (
@@ -102,13 +111,16 @@ class SqliteStorage(Storage):
         )
         return row[0] if row else now
 
+    @serialized
     def check(self) -> bool:
         self._connection().execute("SELECT 1").fetchone()
         return True
 
+    @serialized
     def reset(self) -> int | None:
         return self._connection().execute("DELETE FROM counters").rowcount
 
+    @serialized
     def clear(self, key: str) -> None:
         self._connection().execute("DELETE FROM counters WHERE key = ?", (key,))
 

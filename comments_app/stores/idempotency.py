@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..cooperative import serialized
 from .base import StoreError
 
 # Records are kept this long: the promise is at least 24 hours.
@@ -98,12 +99,16 @@ class SqliteRecords:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
+        # One connection per process, used by one request at a time: under gevent a
+        # thread-local is per greenlet, and a connection (and its PRAGMAs) per request
+        # raced other workers' writes into 'database is locked'.
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._lock = threading.RLock()
 
     def _connection(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            return conn
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
         try:
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         except OSError as error:
@@ -115,9 +120,10 @@ class SqliteRecords:
         # As durable as the comment it answers for: fsynced at every commit.
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute(SQLITE_SCHEMA)
-        self._local.conn, self._local.pid = conn, os.getpid()
+        self._conn, self._pid = conn, os.getpid()
         return conn
 
+    @serialized
     def claim(self, key: str, fingerprint: str) -> Found:
         with unavailable_on_error(self.path):
             return self._claim(key, fingerprint)
@@ -146,6 +152,7 @@ class SqliteRecords:
         answer = Answer(status, json.loads(headers), bytes(body)) if status is not None else None
         return Found(claimed=False, fingerprint=stored_fingerprint, answer=answer)
 
+    @serialized
     def complete(self, key: str, answer: Answer) -> None:
         with unavailable_on_error(self.path):
             self._connection().execute(
@@ -153,6 +160,7 @@ class SqliteRecords:
                 (answer.status, encode_headers(answer.headers), answer.body, key),
             )
 
+    @serialized
     def release(self, key: str) -> None:
         with unavailable_on_error(self.path):
             self._connection().execute("DELETE FROM idempotency WHERE key = ? AND status IS NULL", (key,))
