@@ -18,9 +18,14 @@ FORBIDDEN = {
 
 def clean_comment(form: Mapping) -> tuple[dict[str, str], dict[str, str]]:
     """Return (the cleaned author and text, {field: why it is refused})."""
+    return clean_fields(form, LIMITS)
+
+
+def clean_fields(form: Mapping, fields: Mapping[str, int]) -> tuple[dict[str, str], dict[str, str]]:
+    """Check the given fields of a form (the author NFKC-normalised); return (cleaned, reasons)."""
     cleaned: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for field, limit in LIMITS.items():
+    for field, limit in fields.items():
         value = form.get(field)
         if field == "author" and isinstance(value, str):
             value = unicodedata.normalize("NFKC", value)
@@ -83,19 +88,7 @@ def clean_changes(form: Mapping, statuses: tuple[str, ...]) -> tuple[dict[str, s
     author and text are checked exactly as in a new comment; status must be one
     of statuses. Other fields are ignored, as in a new comment.
     """
-    changes: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    for field, limit in LIMITS.items():
-        if field not in form:
-            continue
-        value = form.get(field)
-        if field == "author" and isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value)
-        problem = field_problem(field, value, limit)
-        if problem:
-            errors[field] = problem
-        else:
-            changes[field] = value.strip()
+    changes, errors = clean_fields(form, {field: limit for field, limit in LIMITS.items() if field in form})
     if "status" in form:
         status = form.get("status")
         if status in statuses:
