@@ -7,7 +7,7 @@ a comment): the handlers carry no auth code.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from flask import Blueprint, current_app, g, request, url_for
 from werkzeug.routing import BaseConverter
@@ -67,26 +67,25 @@ def get_compressed() -> CompressedBodies:
     return current_app.extensions["comments_compressed"]
 
 
-def json_response(body: bytes, status: int = 200, etag: str | None = None):
-    response = current_app.response_class(body, status=status, content_type="application/json")
+def json_response(body: bytes, status: int = 200, etag: str | None = None, headers: Iterable = ()):
+    """Answer JSON bytes; the headers are built as one list, not set one by one."""
+    listed = [("Content-Type", "application/json")]
     if etag is not None:
-        response.headers["ETag"] = f'"{etag}"'
-    return response
+        listed.append(("ETag", f'"{etag}"'))
+    listed.extend(headers)
+    return current_app.response_class(body, status=status, headers=listed)
 
 
 def encoded_response(snapshot: Snapshot, coding: str, status: int = 200, version: str | None = None):
     """Answer a list (or a page of it, or its changes) in the chosen coding, with that
     coding's own ETag; the representation's ETag keys its compressed copy."""
+    headers = [("Vary", "Accept-Encoding"), (VERSION_HEADER, snapshot.etag if version is None else version)]
     if coding == encoding.IDENTITY:
         body = snapshot.body
     else:
         body = get_compressed().get(snapshot.etag, coding, snapshot.body)
-    response = json_response(body, status, encoding.tagged(snapshot.etag, coding))
-    if coding != encoding.IDENTITY:
-        response.headers["Content-Encoding"] = coding
-    response.vary.add("Accept-Encoding")
-    response.headers[VERSION_HEADER] = snapshot.etag if version is None else version
-    return response
+        headers.append(("Content-Encoding", coding))
+    return json_response(body, status, encoding.tagged(snapshot.etag, coding), headers)
 
 
 @bp.get("/api/comments")
@@ -107,10 +106,7 @@ def list_comments():
     if request.if_none_match:
         tagged = encoding.tagged(etag, coding)
         if request.if_none_match.contains_weak(tagged):
-            response = json_response(b"", 304, tagged)
-            response.vary.add("Accept-Encoding")
-            response.headers[VERSION_HEADER] = version
-            return response
+            return json_response(b"", 304, tagged, [("Vary", "Accept-Encoding"), (VERSION_HEADER, version)])
     if since is not None:
         return changes_response(since, coding)
     if limit is not None:

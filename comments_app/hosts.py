@@ -19,6 +19,7 @@ ever names a refused host.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from flask import Flask, request
 from werkzeug.exceptions import SecurityError
@@ -32,6 +33,9 @@ REFUSED = (
 )
 
 
+# Asked on every request with the few hosts a server is reached by: remembered (bounded,
+# so a client sending many names only evicts the others).
+@lru_cache(maxsize=256)
 def is_loopback_name_or_ip(host: str) -> bool:
     """Tell whether a validated host[:port] is localhost, a *.localhost name or an IP literal."""
     if host.startswith("["):
