@@ -482,7 +482,8 @@ def render_cpu() -> str:
         f"Server CPU per request, µs: median (min–max) of {REPS} interleaved runs of {SECONDS} s, "
         f"wrk -t2 -c{CONNECTIONS}; the CPU (user + system) of the server's whole process group over "
         "a run, divided by the requests it answered. Every gunicorn runs with gunicorn.conf.py "
-        "(gevent, its access log) and 4 workers; file-gthread is the file store under the previous "
+        "(gevent, the access log as configured) and 4 workers; the ceiling answers the same body and "
+        "headers from memory; file-gthread is the file store under the previous "
         "model (gthread, 4 threads); node is the tutorial design (one process, no fsync, no lock).",
         "",
         "| comments | server | GET | 304 | POST |",
@@ -558,7 +559,7 @@ def render(runs: dict, errors: list[str]) -> str:
         "|---:|---|---:|---:|---:|",
     ]
     for size in SIZES:
-        for name in ("file", "postgresql", "ceiling", "file-gthread", "node"):
+        for name in CPU_SERVERS:
             if not any(median(size, name, mode) for mode in CPU_MODES):
                 continue
             out.append(
