@@ -28,7 +28,9 @@ keepalive = settings.client_timeout
 # gunicorn's own check would believe X-Forwarded-Proto from any local process.
 forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
-accesslog = "-"
+# One line per request to stdout, unless COMMENTS_ACCESS_LOG=off; off by default where
+# the platform's router logs every request already (Heroku: DYNO set).
+accesslog = "-" if settings.access_log else None
 errorlog = "-"
 
 

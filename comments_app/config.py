@@ -19,6 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 AUTH_SCOPES = ("all", "write")
 MODERATION_MODES = ("off", "pre")
+SWITCH = ("on", "off")
 # A secret shorter than this is too easy to guess for signing tokens.
 SECRET_KEY_MIN = 16
 WEEK = 7 * 24 * 3600
@@ -67,6 +68,7 @@ class Settings:
     redis_url: str
     max_links: int
     dyno: str
+    access_log: bool
 
 
 def current() -> Settings:
@@ -95,6 +97,9 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
         "COMMENTS_TRUSTED_PROXIES": "1" if environ.get("DYNO") else "0",
         "COMMENTS_CLIENT_TIMEOUT": "5",
+        # Heroku's router logs every request already; a second line per request from
+        # gunicorn costs a quarter of a GET's server CPU (docs/performance.md).
+        "COMMENTS_ACCESS_LOG": "off" if environ.get("DYNO") else "on",
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "COMMENTS_RATE_LIMIT": DEFAULT_RATE_LIMIT,
         "COMMENTS_LOGIN_LIMIT": DEFAULT_LOGIN_LIMIT,
@@ -147,6 +152,7 @@ def validate(config: Mapping) -> Settings:
         redis_url=parse_redis_url(config["REDIS_URL"]),
         max_links=parse_count("COMMENTS_MAX_LINKS", config["COMMENTS_MAX_LINKS"], 1000),
         dyno=str(config.get("DYNO", "")).strip(),
+        access_log=parse_choice("COMMENTS_ACCESS_LOG", config["COMMENTS_ACCESS_LOG"], SWITCH) == "on",
     )
 
 

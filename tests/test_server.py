@@ -197,6 +197,7 @@ def test_web_concurrency_sets_the_workers(start_server, comments_file):
         ({"COMMENTS_CLIENT_TIMEOUT": "0"}, "COMMENTS_CLIENT_TIMEOUT"),
         ({"COMMENTS_CLIENT_TIMEOUT": "2.5"}, "COMMENTS_CLIENT_TIMEOUT"),
         ({"COMMENTS_CLIENT_TIMEOUT": "soon"}, "COMMENTS_CLIENT_TIMEOUT"),
+        ({"COMMENTS_ACCESS_LOG": "sometimes"}, "COMMENTS_ACCESS_LOG"),
     ],
 )
 def test_bad_configuration_stops_gunicorn(tmp_path, settings, name):
@@ -212,3 +213,21 @@ def test_bad_configuration_stops_gunicorn(tmp_path, settings, name):
     assert result.returncode != 0
     assert f"Configuration error: {name}: " in result.stderr
     assert "Booting worker" not in result.stdout + result.stderr
+
+
+# The access log: one line per request on stdout by default, off where the platform's
+# router logs requests already (Heroku sets DYNO), and either way by COMMENTS_ACCESS_LOG.
+@pytest.mark.parametrize(
+    ("settings", "logged"),
+    [
+        ({}, True),
+        ({"COMMENTS_ACCESS_LOG": "off"}, False),
+        ({"DYNO": "web.1"}, False),
+        ({"DYNO": "web.1", "COMMENTS_ACCESS_LOG": "on"}, True),
+    ],
+)
+def test_access_log_setting(start_server, tmp_path, settings, logged):
+    server = start_server(workers=1, COMMENTS_FILE=str(tmp_path / "c.json"), **settings)
+    assert requests.get(server.url + "/api/comments?marker=access-log-test", timeout=10).status_code == 200
+    server.stop()  # the log is complete once the server has exited
+    assert ("GET /api/comments?marker=access-log-test" in server.output()) is logged
