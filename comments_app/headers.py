@@ -64,8 +64,8 @@ def security_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
 
 @lru_cache(maxsize=64)
 def is_json(content_type: str | None) -> bool:
-    """Tell whether a Content-Type is JSON (application/json or application/*+json), as
-    werkzeug's Response.is_json does, remembered: answers carry a handful of types."""
+    """Tell whether a Content-Type is JSON (application/json or application/*+json, in any
+    case, as media types are), remembered: answers carry a handful of types."""
     if not content_type:
         return False
     mimetype = content_type.split(";", 1)[0].strip().lower()

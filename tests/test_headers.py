@@ -91,3 +91,44 @@ def test_frame_ancestors_lets_named_sites_embed_the_page(comments_file):
     assert "script-src 'self'" in policy
     # X-Frame-Options cannot name sites in any current browser: CSP alone decides.
     assert "X-Frame-Options" not in response.headers
+
+
+@pytest.mark.parametrize(("kind", "send", "status"), ANSWERS, ids=[a[0] for a in ANSWERS])
+def test_each_hardening_header_is_sent_once(comments_file, public, kind, send, status):
+    client = create_app({"COMMENTS_FILE": str(comments_file), "PUBLIC_FOLDER": str(public)}).test_client()
+    response = send(client)
+    for name, value in HARDENING.items():
+        assert response.headers.getlist(name) == [value], name
+
+
+def test_a_handler_keeps_its_own_policy(comments_file):
+    # The hook adds only what an answer lacks: a page with a policy of its own keeps it.
+    app = create_app({"COMMENTS_FILE": str(comments_file)})
+
+    @app.get("/own-policy")
+    def own_policy():
+        return "x", 200, {"Content-Security-Policy": "default-src 'self'", "Cache-Control": "max-age=60"}
+
+    response = app.test_client().get("/own-policy")
+    assert response.headers.getlist("Content-Security-Policy") == ["default-src 'self'"]
+    assert response.headers.getlist("Cache-Control") == ["max-age=60"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "expected"),
+    [
+        ("application/json", True),
+        ("application/json; charset=utf-8", True),
+        ("Application/JSON", True),
+        ("application/problem+json", True),
+        ("text/html; charset=utf-8", False),
+        ("application/javascript", False),
+        (None, False),
+    ],
+)
+def test_json_answers_are_told_apart_by_their_media_type(content_type, expected):
+    from comments_app.headers import is_json
+
+    assert is_json(content_type) is expected
