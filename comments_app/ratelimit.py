@@ -6,6 +6,7 @@ Every POST counts, refused ones too, so that a burst is counted exactly as it ar
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import time
@@ -74,5 +75,43 @@ def init_app(app: Flask, settings: Settings) -> None:
         key_prefix="comments",
     )
     limiter.init_app(app)
+    only_for_new_comments(app, limiter)
     app.extensions["comments_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
+
+
+def only_for_new_comments(app: Flask, limiter: Limiter) -> None:
+    """Run Flask-Limiter's three request hooks for new comments only.
+
+    Its before_request hook works out the limits of every request, reads and all, before
+    the exemption says no: on a GET of the list that was 40% of the app's own work
+    (docs/performance.md). Only a new comment is ever counted (is_not_a_new_comment), so
+    the other requests skip the hooks, and their answer is the same.
+    """
+    check = limiter._check_request_limit  # the hook init_app registered
+    release = limiter._Limiter__release_context
+
+    def check_new_comment() -> None:
+        if not is_not_a_new_comment():
+            check()
+
+    def release_new_comment(error: BaseException | None = None) -> None:
+        if not is_not_a_new_comment():
+            release(error)
+
+    def is_inject(hook) -> bool:
+        return isinstance(hook, functools.partial) and hook.args == (limiter,)
+
+    before = app.before_request_funcs[None]
+    before[before.index(check)] = check_new_comment
+    teardown = app.teardown_request_funcs[None]
+    teardown[teardown.index(release)] = release_new_comment
+    after = app.after_request_funcs[None]
+    for index, hook in enumerate(after):
+        if is_inject(hook):
+            after[index] = functools.partial(inject_for_new_comment, hook)
+
+
+def inject_for_new_comment(inject, response):
+    """Flask-Limiter's after_request hook (its X-RateLimit headers, off here), for new comments only."""
+    return response if is_not_a_new_comment() else inject(response)
