@@ -26,13 +26,14 @@ from . import (
     ratelimit,
     throttle,
 )
+from .application import CommentsFlask
 from .compressed import CompressedBodies
 from .stores import open_store
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:
     """Build the app: defaults, then the environment, then test_config; check them all."""
-    app = Flask(__name__, static_folder=None)
+    app = CommentsFlask(__name__, static_folder=None)
     app.config.from_mapping(config.defaults())
     app.config.from_mapping(PUBLIC_FOLDER=str(config.PROJECT_ROOT / "public"))
     app.config.from_mapping(config.from_env(os.environ))
