@@ -50,7 +50,8 @@ def test_forwarded_headers_are_ignored_by_default(start_server, comments_file):
 
 @pytest.mark.parametrize("settings", [{"COMMENTS_TRUSTED_PROXIES": "1"}, {"DYNO": "web.1"}])
 def test_one_trusted_hop_takes_the_address_and_scheme_it_added(start_server, comments_file, settings):
-    server = start_server(workers=2, COMMENTS_FILE=str(comments_file), **settings)
+    # The address is read from the access log, which DYNO turns off by default.
+    server = start_server(workers=2, COMMENTS_FILE=str(comments_file), COMMENTS_ACCESS_LOG="on", **settings)
     location, address = probe(server)
     port = server.url.rsplit(":", 1)[1]
     # The scheme is the proxy's; the host stays the Host header's, never X-Forwarded-Host/-Port.
