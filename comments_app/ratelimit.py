@@ -6,10 +6,11 @@ Every POST counts, refused ones too, so that a burst is counted exactly as it ar
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -74,44 +75,35 @@ def init_app(app: Flask, settings: Settings) -> None:
         swallow_errors=True,
         key_prefix="comments",
     )
-    limiter.init_app(app)
-    only_for_new_comments(app, limiter)
+    for_new_comments_only(app, limiter.init_app)
     app.extensions["comments_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
 
 
-def only_for_new_comments(app: Flask, limiter: Limiter) -> None:
-    """Run Flask-Limiter's three request hooks for new comments only.
+def for_new_comments_only(app: Flask, register: Callable[[Flask], None]) -> None:
+    """Call register(app), then run the request hooks it added for new comments only.
 
-    Its before_request hook works out the limits of every request, reads and all, before
-    the exemption says no: on a GET of the list that was 40% of the app's own work
+    Flask-Limiter's before_request hook works out every request's limits, reads and all,
+    before its exemption says no: on a GET of the list that was 40% of the app's own work
     (docs/performance.md). Only a new comment is ever counted (is_not_a_new_comment), so
-    the other requests skip the hooks, and their answer is the same.
+    for the other requests its hooks (the check, the headers, the context's reset) are
+    skipped, and their answer is the same.
     """
-    check = limiter._check_request_limit  # the hook init_app registered
-    release = limiter._Limiter__release_context
-
-    def check_new_comment() -> None:
-        if not is_not_a_new_comment():
-            check()
-
-    def release_new_comment(error: BaseException | None = None) -> None:
-        if not is_not_a_new_comment():
-            release(error)
-
-    def is_inject(hook) -> bool:
-        return isinstance(hook, functools.partial) and hook.args == (limiter,)
-
-    before = app.before_request_funcs[None]
-    before[before.index(check)] = check_new_comment
-    teardown = app.teardown_request_funcs[None]
-    teardown[teardown.index(release)] = release_new_comment
-    after = app.after_request_funcs[None]
-    for index, hook in enumerate(after):
-        if is_inject(hook):
-            after[index] = functools.partial(inject_for_new_comment, hook)
+    registries = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    known = [list(registry.get(None, ())) for registry in registries]
+    register(app)
+    for registry, old in zip(registries, known, strict=True):
+        hooks = registry.get(None, [])
+        registry[None] = [hook if hook in old else only_for_new_comments(hook) for hook in hooks]
 
 
-def inject_for_new_comment(inject, response):
-    """Flask-Limiter's after_request hook (its X-RateLimit headers, off here), for new comments only."""
-    return response if is_not_a_new_comment() else inject(response)
+def only_for_new_comments(hook: Callable) -> Callable:
+    """Wrap a before_request, after_request or teardown hook: it runs for new comments only.
+    Otherwise the wrapper gives back what it was given (the response, for after_request)."""
+
+    def hook_for_new_comments(*args: Any) -> Any:
+        if is_not_a_new_comment():
+            return args[0] if args else None
+        return hook(*args)
+
+    return hook_for_new_comments
