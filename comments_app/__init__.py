@@ -15,6 +15,7 @@ from . import (
     config,
     editors,
     errors,
+    fastpath,
     headers,
     health,
     hosts,
@@ -46,6 +47,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.extensions["comments_store"] = open_store(settings)
     app.extensions["comments_compressed"] = CompressedBodies()
 
+    # Directly around Flask, so that ProxyFix (when configured) runs before it.
+    fastpath.init_app(app, settings)
     proxies.init_app(app, settings)
     errors.init_app(app)
     headers.init_app(app, settings)
@@ -65,4 +68,6 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.register_blueprint(apidoc.bp)
     pages.init_app(app)
     cli.init_app(app)
+    # Last: the fast path reproduces the app as configured so far, and no later change.
+    fastpath.ready(app)
     return app

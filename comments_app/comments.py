@@ -7,7 +7,7 @@ a comment): the handlers carry no auth code.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from flask import Blueprint, current_app, g, request, url_for
 from werkzeug.routing import BaseConverter
@@ -31,6 +31,7 @@ MAX_ID = 2**63 - 1
 MAX_LIMIT = 500
 # The header every list answer carries: the version a client passes back as ?since=.
 VERSION_HEADER = "Comments-Version"
+JSON = "application/json"
 # What a version looks like on either store; it is also part of an ETag, so nothing else.
 VERSION_FORM = re.compile(r"[0-9A-Za-z-]{1,100}")
 
@@ -67,25 +68,37 @@ def get_compressed() -> CompressedBodies:
     return current_app.extensions["comments_compressed"]
 
 
-def json_response(body: bytes, status: int = 200, etag: str | None = None, headers: Iterable = ()):
+def json_response(body: bytes, status: int = 200, etag: str | None = None):
     """Answer JSON bytes; the headers are built as one list, not set one by one."""
-    listed = [("Content-Type", "application/json")]
+    headers = [("Content-Type", JSON)]
     if etag is not None:
-        listed.append(("ETag", f'"{etag}"'))
-    listed.extend(headers)
-    return current_app.response_class(body, status=status, headers=listed)
+        headers.append(("ETag", f'"{etag}"'))
+    return current_app.response_class(body, status=status, headers=headers)
+
+
+def list_headers(tag: str, coding: str, version: str) -> list[tuple[str, str]]:
+    """Return the headers of a list answer (the list, a page, changes) in a coding."""
+    headers = [("Content-Type", JSON), *not_modified_headers(tag, version)]
+    if coding != encoding.IDENTITY:
+        headers.append(("Content-Encoding", coding))
+    return headers
+
+
+def not_modified_headers(tag: str, version: str) -> list[tuple[str, str]]:
+    """Return the headers of a list's 304: its coding's ETag, what it varies on, its version."""
+    return [("ETag", f'"{tag}"'), ("Vary", "Accept-Encoding"), (VERSION_HEADER, version)]
 
 
 def encoded_response(snapshot: Snapshot, coding: str, status: int = 200, version: str | None = None):
     """Answer a list (or a page of it, or its changes) in the chosen coding, with that
     coding's own ETag; the representation's ETag keys its compressed copy."""
-    headers = [("Vary", "Accept-Encoding"), (VERSION_HEADER, snapshot.etag if version is None else version)]
-    if coding == encoding.IDENTITY:
-        body = snapshot.body
-    else:
-        body = get_compressed().get(snapshot.etag, coding, snapshot.body)
-        headers.append(("Content-Encoding", coding))
-    return json_response(body, status, encoding.tagged(snapshot.etag, coding), headers)
+    body = snapshot.body
+    if coding != encoding.IDENTITY:
+        body = get_compressed().get(snapshot.etag, coding, body)
+    headers = list_headers(
+        encoding.tagged(snapshot.etag, coding), coding, snapshot.etag if version is None else version
+    )
+    return current_app.response_class(body, status=status, headers=headers)
 
 
 @bp.get("/api/comments")
@@ -106,7 +119,9 @@ def list_comments():
     if request.if_none_match:
         tagged = encoding.tagged(etag, coding)
         if request.if_none_match.contains_weak(tagged):
-            return json_response(b"", 304, tagged, [("Vary", "Accept-Encoding"), (VERSION_HEADER, version)])
+            # Typed JSON, as the list is, for the headers hook; werkzeug drops the type from a 304.
+            headers = [("Content-Type", JSON), *not_modified_headers(tagged, version)]
+            return current_app.response_class(b"", status=304, headers=headers)
     if since is not None:
         return changes_response(since, coding)
     if limit is not None:

@@ -74,12 +74,20 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
+# What a JSON answer that sets no Cache-Control of its own gets: revalidate before reuse.
+JSON_CACHE_CONTROL = ("Cache-Control", "no-cache")
+
+
+def hardening(settings: Settings) -> list[tuple[str, str]]:
+    """Return the hardening headers as (name, value) pairs, each value checked by werkzeug
+    (no line breaks) once here: the hook and the list's fast path add them unchecked."""
+    return Headers(security_headers(settings.frame_ancestors)).to_wsgi_list()
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     """Register the one hook that adds the headers to every answer."""
-    # Checked once here, as Headers checks every value it is given (no line breaks), so
-    # that the hook can add them to each answer without checking them again.
-    hardening = Headers(security_headers(settings.frame_ancestors)).to_wsgi_list()
-    names = frozenset(name.lower() for name, _ in hardening)
+    checked = hardening(settings)
+    names = frozenset(name.lower() for name, _ in checked)
 
     @app.after_request
     def add_headers(response: Response) -> Response:
@@ -88,10 +96,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         headers = response.headers
         present = {name.lower() for name, _ in headers.items()}
         missing = (
-            hardening if present.isdisjoint(names) else [h for h in hardening if h[0].lower() not in present]
+            checked if present.isdisjoint(names) else [h for h in checked if h[0].lower() not in present]
         )
-        # Checked above, once: added without checking again.
+        # Checked once, by hardening(): added without checking again.
         headers._list.extend(missing)
         if "cache-control" not in present and is_json(headers.get("Content-Type")):
-            headers["Cache-Control"] = "no-cache"
+            headers.add(*JSON_CACHE_CONTROL)
         return response

@@ -19,10 +19,12 @@ ever names a refused host.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from functools import lru_cache
 
 from flask import Flask, request
 from werkzeug.exceptions import SecurityError
+from werkzeug.sansio.utils import get_host
 
 from .config import Settings
 from .errors import error_response
@@ -48,6 +50,27 @@ def is_loopback_name_or_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def verdict(settings: Settings, trusted_hosts: list[str] | None) -> Callable[[str, str], bool]:
+    """Return a remembered verdict on (URL scheme, Host header): True when the app answers
+    for that host under these settings (its TRUSTED_HOSTS given); for the list's fast path.
+
+    The same steps as a request through Flask: werkzeug's get_host with TRUSTED_HOSTS,
+    then check_default_host's rule when that is installed. An empty or malformed Host is
+    False here, so that Flask decides it.
+    """
+    loopback_only = not settings.allowed_hosts and not settings.trusted_proxies
+
+    @lru_cache(maxsize=256)
+    def answered(scheme: str, host_header: str) -> bool:
+        try:
+            host = get_host(scheme, host_header, None, trusted_hosts)
+        except SecurityError:
+            return False
+        return bool(host) and (not loopback_only or is_loopback_name_or_ip(host))
+
+    return answered
 
 
 def refuse_host(_error: Exception | None = None):

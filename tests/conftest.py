@@ -264,6 +264,17 @@ def pg_url(database_url: str):
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+@pytest.fixture(params=["json", "postgresql"])
+def store_settings(request, tmp_path: Path) -> dict[str, str]:
+    """The settings of a fresh store, once for each backend: the file and PostgreSQL."""
+    if request.param == "json":
+        return {"COMMENTS_FILE": str(tmp_path / "comments.json")}
+    return {
+        "COMMENTS_FILE": str(tmp_path / "untouched.json"),
+        "DATABASE_URL": request.getfixturevalue("pg_url"),
+    }
+
+
 # Redis: a throwaway redis-server per test that asks for one (tests/redisserver.py).
 
 REDIS_HOWTO = "Redis tests need redis-server (apt-get install redis-server); see README, Tests"

@@ -13,20 +13,10 @@ from comments_app.stores.feed import VersionGone, VersionUnknown
 from comments_app.stores.jsonfile import JsonFileStore
 
 
-@pytest.fixture(params=["json", "postgresql"])
-def settings(request, tmp_path):
-    if request.param == "json":
-        return {"COMMENTS_FILE": str(tmp_path / "comments.json")}
-    return {
-        "COMMENTS_FILE": str(tmp_path / "untouched.json"),
-        "DATABASE_URL": request.getfixturevalue("pg_url"),
-    }
-
-
 @pytest.fixture
-def stores(settings):
+def stores(store_settings):
     """Two instances of one store: as two workers, or two servers, see it."""
-    made = [create_app(settings).extensions["comments_store"] for _ in range(2)]
+    made = [create_app(store_settings).extensions["comments_store"] for _ in range(2)]
     yield made
     for store in made:
         store.close()
@@ -114,8 +104,8 @@ def test_an_unknown_version_is_refused(stores, since):
         store.changes(since)
 
 
-def test_a_version_from_another_store_is_refused(settings, tmp_path):
-    store = create_app(settings).extensions["comments_store"]
+def test_a_version_from_another_store_is_refused(store_settings, tmp_path):
+    store = create_app(store_settings).extensions["comments_store"]
     other = JsonFileStore(tmp_path / "other.json")
     other.add("a", "one")
     store.add("a", "one")

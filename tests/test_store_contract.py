@@ -21,19 +21,9 @@ from comments_app.stores.postgres import PostgresStore
 from . import storm
 
 
-@pytest.fixture(params=["json", "postgresql"])
-def settings(request, tmp_path):
-    if request.param == "json":
-        return {"COMMENTS_FILE": str(tmp_path / "comments.json")}
-    return {
-        "COMMENTS_FILE": str(tmp_path / "untouched.json"),
-        "DATABASE_URL": request.getfixturevalue("pg_url"),
-    }
-
-
 @pytest.fixture
-def store_app(settings):
-    app = create_app(settings)
+def store_app(store_settings):
+    app = create_app(store_settings)
     yield app
     app.extensions["comments_store"].close()
 
@@ -65,8 +55,8 @@ def test_add_returns_the_comment_and_the_new_list(store):
     assert store.get(2) is None
 
 
-def test_ids_are_unique_and_increasing_across_store_instances(settings):
-    stores = [create_app(settings).extensions["comments_store"] for _ in range(3)]
+def test_ids_are_unique_and_increasing_across_store_instances(store_settings):
+    stores = [create_app(store_settings).extensions["comments_store"] for _ in range(3)]
     results: list[int] = []
 
     def write(store):
@@ -108,8 +98,8 @@ def await_seen(store, check) -> None:
         time.sleep(0.001)
 
 
-def test_another_instances_write_is_seen(settings):
-    first, second = (create_app(settings).extensions["comments_store"] for _ in range(2))
+def test_another_instances_write_is_seen(store_settings):
+    first, second = (create_app(store_settings).extensions["comments_store"] for _ in range(2))
     first.snapshot()
     time.sleep(0.2)  # let PostgreSQL's listener start, so that it is what is tested
     second.add("b", "from the second")
@@ -172,19 +162,19 @@ def test_threads_of_one_store_each_get_their_own_comment(store):
     )
 
 
-def test_open_store_picks_the_backend_from_the_settings(settings, store):
-    expected = PostgresStore if settings.get("DATABASE_URL") else JsonFileStore
+def test_open_store_picks_the_backend_from_the_settings(store_settings, store):
+    expected = PostgresStore if store_settings.get("DATABASE_URL") else JsonFileStore
     assert type(store) is expected
 
 
-def stored_words(settings: dict) -> bytes:
+def stored_words(store_settings: dict) -> bytes:
     """Everything the store holds, as bytes: the file, or every row of the table."""
-    if not settings.get("DATABASE_URL"):
-        path = Path(settings["COMMENTS_FILE"])
+    if not store_settings.get("DATABASE_URL"):
+        path = Path(store_settings["COMMENTS_FILE"])
         return path.read_bytes() if path.exists() else b""
     import psycopg
 
-    with psycopg.connect(settings["DATABASE_URL"]) as conn:
+    with psycopg.connect(store_settings["DATABASE_URL"]) as conn:
         rows = conn.execute("SELECT * FROM comments ORDER BY id").fetchall()
     return repr(rows).encode()
 
@@ -234,15 +224,15 @@ def test_a_bad_change_is_refused_and_changes_nothing(store, changes):
     assert store.snapshot() == before
 
 
-def test_deleting_leaves_a_tombstone_and_no_words(settings, store):
+def test_deleting_leaves_a_tombstone_and_no_words(store_settings, store):
     store.add("Secret Author", "secret words")
     store.add("b", "kept")
     snapshot = store.delete(1)
     assert [c["text"] for c in json.loads(snapshot.body)] == ["kept"]
     assert store.get(1) is None
     assert [c["id"] for c in store.moderation()] == [2]
-    assert b"secret words" not in stored_words(settings)
-    assert b"Secret Author" not in stored_words(settings)
+    assert b"secret words" not in stored_words(store_settings)
+    assert b"Secret Author" not in stored_words(store_settings)
     for change in (lambda: store.delete(1), lambda: store.update(1, {"text": "back"})):
         with pytest.raises(CommentNotFound):
             change()
@@ -257,13 +247,13 @@ def test_unknown_ids_are_not_found(store):
         store.delete(9)
 
 
-def test_ids_are_never_reused_after_deleting_the_last(settings, store):
+def test_ids_are_never_reused_after_deleting_the_last(store_settings, store):
     store.add("a", "one")
     store.add("a", "two")
     store.delete(2)
     assert store.add("a", "three")[0]["id"] == 3
     store.delete(3)
-    fresh = create_app(settings).extensions["comments_store"]
+    fresh = create_app(store_settings).extensions["comments_store"]
     assert fresh.add("a", "four")[0]["id"] == 4
     fresh.close()
 
@@ -286,8 +276,8 @@ def test_every_change_changes_the_etag(store):
     assert len(set(tags)) == len(tags)
 
 
-def test_changes_made_by_another_instance_are_seen(settings):
-    first, second = (create_app(settings).extensions["comments_store"] for _ in range(2))
+def test_changes_made_by_another_instance_are_seen(store_settings):
+    first, second = (create_app(store_settings).extensions["comments_store"] for _ in range(2))
     first.add("a", "one")
     first.add("a", "two")
     first.snapshot()
@@ -303,11 +293,11 @@ def test_changes_made_by_another_instance_are_seen(settings):
     second.close()
 
 
-def test_secret_key_is_shared_by_the_instances_of_one_store(settings, tmp_path):
-    first, second = (create_app(settings).extensions["comments_store"] for _ in range(2))
+def test_secret_key_is_shared_by_the_instances_of_one_store(store_settings, tmp_path):
+    first, second = (create_app(store_settings).extensions["comments_store"] for _ in range(2))
     assert len(first.secret_key()) >= 32
     assert first.secret_key() == second.secret_key()
-    configured = create_app({**settings, "COMMENTS_SECRET_KEY": "k" * 20}).extensions["comments_store"]
+    configured = create_app({**store_settings, "COMMENTS_SECRET_KEY": "k" * 20}).extensions["comments_store"]
     assert configured.secret_key() == b"k" * 20
     for store in (first, second, configured):
         store.close()
@@ -385,10 +375,10 @@ def read_log(path: Path) -> list[tuple[str, int, str]]:
     return entries
 
 
-def start_storm(settings: dict, log: Path, workers: int, rounds: int) -> list:
+def start_storm(store_settings: dict, log: Path, workers: int, rounds: int) -> list:
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=storm.run, args=(settings, number, rounds, str(log)))
+        context.Process(target=storm.run, args=(store_settings, number, rounds, str(log)))
         for number in range(workers)
     ]
     for process in processes:
@@ -419,26 +409,26 @@ def check_storm(store, acknowledged: list[tuple[str, int, str]], complete: bool)
         assert set(comments) == {n for n, state in final.items() if state != "deleted"}
 
 
-def test_storm_of_adds_edits_and_deletes_from_several_processes(settings, tmp_path):
+def test_storm_of_adds_edits_and_deletes_from_several_processes(store_settings, tmp_path):
     log = tmp_path / "acknowledged.log"
-    processes = start_storm(settings, log, workers=4, rounds=12)
+    processes = start_storm(store_settings, log, workers=4, rounds=12)
     for process in processes:
         process.join(120)
         assert process.exitcode == 0
     acknowledged = read_log(log)
     assert len(acknowledged) == 4 * (12 * 2 + 4)
-    store = create_app(settings).extensions["comments_store"]
+    store = create_app(store_settings).extensions["comments_store"]
     check_storm(store, acknowledged, complete=True)
     ids = [number for kind, number, _ in acknowledged if kind == "add"]
     assert sorted(ids) == list(range(1, 4 * 12 + 1))
     store.close()
 
 
-def test_kill_9_in_a_storm_leaves_a_valid_store_with_everything_acknowledged(settings, tmp_path):
+def test_kill_9_in_a_storm_leaves_a_valid_store_with_everything_acknowledged(store_settings, tmp_path):
     log = tmp_path / "acknowledged.log"
     for _ in range(3):
         before = len(read_log(log))
-        processes = start_storm(settings, log, workers=4, rounds=1000)
+        processes = start_storm(store_settings, log, workers=4, rounds=1000)
         deadline = time.monotonic() + 60
         while len(read_log(log)) < before + 40 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -446,12 +436,12 @@ def test_kill_9_in_a_storm_leaves_a_valid_store_with_everything_acknowledged(set
             os.kill(process.pid, signal.SIGKILL)
         for process in processes:
             process.join(10)
-        store = create_app(settings).extensions["comments_store"]
+        store = create_app(store_settings).extensions["comments_store"]
         check_storm(store, read_log(log), complete=False)
         store.close()
     assert len(read_log(log)) >= 3 * 40
-    if not settings.get("DATABASE_URL"):
-        path = Path(settings["COMMENTS_FILE"])
+    if not store_settings.get("DATABASE_URL"):
+        path = Path(store_settings["COMMENTS_FILE"])
         parse_list(path.read_bytes())
         assert not path.with_name("comments.json.tmp").exists() or JsonFileStore(path)
 
