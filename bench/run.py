@@ -52,7 +52,7 @@ REPS = int(os.environ.get("BENCH_REPS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 # For a quicker look: the servers to load (all by default), and BENCH_EXTRAS=0 to skip
 # the codings, first-load and held-connections parts.
-SERVERS = os.environ.get("BENCH_SERVERS", "file,postgresql,ceiling,file-gthread,node").split(",")
+SERVERS = os.environ.get("BENCH_SERVERS", "file,postgresql,ceiling,floor,file-gthread,node").split(",")
 EXTRAS = os.environ.get("BENCH_EXTRAS", "1") != "0"
 MODES = os.environ.get("BENCH_MODES", "GET,304,POST").split(",")
 BIN = Path(sys.executable).parent
@@ -296,6 +296,7 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
             "postgresql", "wsgi:app", folder, DATABASE_URL=pg_url, COMMENTS_FILE=str(folder / "unused.json")
         ),
         gunicorn("ceiling", "bench.ceiling:app", folder, BENCH_BODY=str(body_path)),
+        gunicorn("floor", "bench.floor:app", folder, BENCH_BODY=str(body_path)),
         gunicorn("file-gthread", "wsgi:app", folder, *GTHREAD, COMMENTS_FILE=str(gthread_path)),
         Process(
             "node",
@@ -309,8 +310,9 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
         Target("file", processes[0], reset_file),
         Target("postgresql", processes[1], reset_pg),
         Target("ceiling", processes[2], lambda: None),
-        Target("file-gthread", processes[3], reset_file),
-        Target("node", processes[4], reset_tutorial),
+        Target("floor", processes[3], lambda: None),
+        Target("file-gthread", processes[4], reset_file),
+        Target("node", processes[5], reset_tutorial),
     ]
     targets = [target for target in targets if target.name in SERVERS]
     try:
@@ -459,7 +461,7 @@ def machine(load_before: tuple[float, ...], load_after: tuple[float, ...]) -> st
 # The verdicts: the project's CPU per request against the ceiling's, at most this much more.
 CPU_TARGET = 1.1
 CPU_MODES = ("GET", "304", "POST")
-CPU_SERVERS = ("file", "postgresql", "ceiling", "file-gthread", "node")
+CPU_SERVERS = ("file", "postgresql", "ceiling", "floor", "file-gthread", "node")
 
 
 def spread(values: list[float] | None, digits: int = 0) -> str:
@@ -483,7 +485,8 @@ def render_cpu() -> str:
         f"wrk -t2 -c{CONNECTIONS}; the CPU (user + system) of the server's whole process group over "
         "a run, divided by the requests it answered. Every gunicorn runs with gunicorn.conf.py "
         "(gevent, the access log as configured) and 4 workers; the ceiling answers the same body and "
-        "headers from memory; file-gthread is the file store under the previous "
+        "headers from memory through Flask, the floor through a plain WSGI function; "
+        "file-gthread is the file store under the previous "
         "model (gthread, 4 threads); node is the tutorial design (one process, no fsync, no lock).",
         "",
         "| comments | server | GET | 304 | POST |",
@@ -510,6 +513,10 @@ def render_cpu() -> str:
                     out.append(line)
     for size in SIZES:
         for name, mode, base, target in (
+            ("file", "GET", "floor", None),
+            ("file", "304", "floor", None),
+            ("postgresql", "GET", "floor", None),
+            ("postgresql", "304", "floor", None),
             ("file", "POST", "node", None),
             ("file", "GET", "file-gthread", None),
             ("file", "POST", "file-gthread", None),
