@@ -111,7 +111,7 @@ def list_comments():
     since, limit, before = list_arguments(request.args)
     version = store.etag()
     if since is not None:
-        etag = f"{version}.s{since}"
+        etag = changes_etag(version, since)
     elif limit is not None:
         etag = page_etag(version, limit, before)
     else:
@@ -131,6 +131,11 @@ def list_comments():
             response.headers["Link"] = f'<{request.path}?limit={limit}&before={page.next}>; rel="next"'
         return response
     return encoded_response(store.snapshot(), coding)
+
+
+def changes_etag(version: str, since: str) -> str:
+    """Return the ETag of the changes from since to version (before its coding's suffix)."""
+    return f"{version}.s{since}"
 
 
 def changes_response(since: str, coding: str):

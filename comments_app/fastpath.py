@@ -1,36 +1,42 @@
 """The plain list's fast path: GET /api/comments answered beneath Flask, the same bytes.
 
 Every open page of a tutorial client polls the whole list (GET /api/comments, no query),
-most often getting a 304. Flask's request machinery (a request context, routing, eight
-hooks, a Response object) cost more server CPU than the answer itself
-(docs/performance.md). This WSGI middleware answers exactly that request, and only while
-its answer depends on nothing but the store, the Host, Accept-Encoding and If-None-Match:
+most often getting a 304; the project's own page polls ?since=<version> with If-None-Match,
+getting a 304 while nothing changes. Flask's request machinery (a request context,
+routing, eight hooks, a Response object) cost more server CPU than these answers
+themselves (docs/performance.md). This WSGI middleware answers the plain list, and the 304
+of a changes poll, and only while the answer depends on nothing but the store, the Host,
+Accept-Encoding, If-None-Match and the version polled:
 
 - the app is configured as create_app left it (the same request hooks, the same view and
   TRUSTED_HOSTS), with reads not behind a login and no CORS origins (their hooks answer
   differently per request); a hook attached afterwards, such as auth.protect() on a
   running app, sends every request through Flask again;
-- the request is a GET of /api/comments or /comments.json with no query string, for a
-  host the app answers (hosts.py's rules, remembered per Host header).
+- the request is a GET of /api/comments or /comments.json, for a host the app answers
+  (hosts.py's rules, remembered per Host header), with no query string, or with exactly
+  since=<version> (as written, no escapes) and an If-None-Match that still matches.
 
-Anything else goes to Flask unchanged, and so does a request whose store read fails, to
-be answered and logged as usual. The answer is built from the same parts as the
-handler's (comments.list_headers, headers.hardening); tests/test_fastpath.py checks that
-both paths give the same status, headers and body.
+Anything else goes to Flask unchanged (the changes themselves, too), and so does a
+request whose store read fails, to be answered and logged as usual. The answer is built
+from the same parts as the handler's (comments.list_headers, headers.hardening);
+tests/test_fastpath.py checks that both paths give the same status, headers and body.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from flask import Flask
 from werkzeug.http import parse_etags
 
 from . import encoding, headers, hosts
-from .comments import list_headers, not_modified_headers
+from .comments import VERSION_FORM, changes_etag, list_headers, not_modified_headers
 from .config import Settings
 
 PATHS = frozenset({"/api/comments", "/comments.json"})
+# The page's poll for changes, when it is exactly this query: anything else goes to Flask.
+SINCE = re.compile(f"since=({VERSION_FORM.pattern})")
 # The handler the fast path stands in for, and its blueprint's name.
 ENDPOINT = "comments.list_comments"
 BLUEPRINT = "comments"
@@ -77,7 +83,7 @@ class PlainListFastPath:
             self.possible
             and environ["REQUEST_METHOD"] == "GET"
             and environ.get("PATH_INFO") in PATHS
-            and not environ.get("QUERY_STRING")
+            and (not environ.get("QUERY_STRING") or "HTTP_IF_NONE_MATCH" in environ)
             and self.host_answered(environ["wsgi.url_scheme"], environ.get("HTTP_HOST", ""))
             and self.configuration() == self.frozen
         )
@@ -85,23 +91,33 @@ class PlainListFastPath:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if self.takes(environ):
             try:
-                status, answer_headers, body = self.answer(environ)
+                answer = self.answer(environ)
             except Exception:
-                pass  # Flask answers it, and logs it, as it would anyway
-            else:
+                answer = None  # Flask answers it, and logs it, as it would anyway
+            if answer is not None:
+                status, answer_headers, body = answer
                 start_response(status, answer_headers)
                 return [body]
         return self.wsgi_app(environ, start_response)
 
-    def answer(self, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
-        """Return the status, headers and body of the list, or of its 304."""
+    def answer(self, environ: dict) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """Return the status, headers and body of the list or of a 304, or None for Flask."""
+        query = environ.get("QUERY_STRING")
+        since = None
+        if query:
+            polled = SINCE.fullmatch(query)
+            if polled is None:
+                return None
+            since = polled.group(1)
         coding = encoding.choose(environ.get("HTTP_ACCEPT_ENCODING"))
         condition = environ.get("HTTP_IF_NONE_MATCH")
         if condition:
             version = self.store.etag()
-            tag = encoding.tagged(version, coding)
+            tag = encoding.tagged(version if since is None else changes_etag(version, since), coding)
             if parse_etags(condition).contains_weak(tag):
                 return "304 NOT MODIFIED", [*not_modified_headers(tag, version), *self.tail], b""
+        if since is not None:
+            return None  # the changes themselves: Flask
         snapshot = self.store.snapshot()
         body = snapshot.body
         if coding != encoding.IDENTITY:
