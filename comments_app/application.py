@@ -20,13 +20,16 @@ class CommentsFlask(Flask):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sync: dict[Callable, Callable] = {}
+        # Keyed by the function itself: a class-based view passes a new bound method each
+        # request, and only the function under it says whether it is a coroutine.
+        self._plain: dict[Callable, bool] = {}
 
     def ensure_sync(self, func: Callable) -> Callable:
+        key = getattr(func, "__func__", func)
         try:
-            return self._sync[func]
+            plain = self._plain[key]
         except KeyError:
-            sync = self._sync[func] = super().ensure_sync(func)
-            return sync
+            plain = self._plain[key] = super().ensure_sync(func) is func
         except TypeError:  # an unhashable callable: ask each time
             return super().ensure_sync(func)
+        return func if plain else super().ensure_sync(func)

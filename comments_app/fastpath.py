@@ -27,7 +27,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from flask import Flask
+from flask import (
+    Flask,
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
 from werkzeug.http import parse_etags
 
 from . import encoding, headers, hosts
@@ -40,6 +48,16 @@ SINCE = re.compile(f"since=({VERSION_FORM.pattern})")
 # The handler the fast path stands in for, and its blueprint's name.
 ENDPOINT = "comments.list_comments"
 BLUEPRINT = "comments"
+# What Flask sends around a request, and the fast path does not: with a receiver connected,
+# which may change the answer or count requests, every request goes through Flask.
+SIGNALS = (
+    request_started,
+    request_finished,
+    request_tearing_down,
+    appcontext_pushed,
+    appcontext_popped,
+    appcontext_tearing_down,
+)
 
 
 class PlainListFastPath:
@@ -48,8 +66,6 @@ class PlainListFastPath:
     def __init__(self, app: Flask, settings: Settings) -> None:
         self.app = app
         self.wsgi_app = app.wsgi_app
-        self.store = app.extensions["comments_store"]
-        self.compressed = app.extensions["comments_compressed"]
         # What the security headers hook adds to a JSON answer that sets none of them.
         self.tail = [*headers.hardening(settings), headers.JSON_CACHE_CONTROL]
         reads_open = not settings.auth_users or settings.auth_scope == "write"
@@ -62,11 +78,14 @@ class PlainListFastPath:
         """Take the app's configuration as it is now (at the end of create_app) as the one
         the fast path reproduces; from then on it answers while nothing has changed."""
         self.frozen = self.configuration()
-        self.host_answered = hosts.verdict(self.settings, self.app.config["TRUSTED_HOSTS"])
+        trusted = self.app.config["TRUSTED_HOSTS"]
+        self.host_answered = hosts.verdict(self.settings, None if trusted is None else list(trusted))
 
     def configuration(self) -> tuple:
-        """Return what a plain GET of the list depends on in the app: the hooks run for it,
-        its view and the trusted hosts."""
+        """Return what a plain GET of the list depends on in the app: the hooks run for it
+        and its view, the response class, the trusted hosts and the session key; and
+        whether anything listens to the request signals, which are not sent here. (The
+        store is read from app.extensions on each request, as the handler reads it.)"""
         app = self.app
         registries = (
             app.url_value_preprocessors,
@@ -75,7 +94,16 @@ class PlainListFastPath:
             app.teardown_request_funcs,
         )
         hooks = tuple(tuple(registry.get(name, ())) for registry in registries for name in (None, BLUEPRINT))
-        return hooks, app.view_functions.get(ENDPOINT), app.config["TRUSTED_HOSTS"]
+        trusted = app.config["TRUSTED_HOSTS"]
+        return (
+            hooks,
+            tuple(app.teardown_appcontext_funcs),
+            app.view_functions.get(ENDPOINT),
+            app.response_class,
+            None if trusted is None else tuple(trusted),
+            app.config["SECRET_KEY"],
+            any(signal.receivers for signal in SIGNALS),
+        )
 
     def takes(self, environ: dict) -> bool:
         """Tell whether this request is the plain list, answered here as Flask would."""
@@ -111,17 +139,18 @@ class PlainListFastPath:
             since = polled.group(1)
         coding = encoding.choose(environ.get("HTTP_ACCEPT_ENCODING"))
         condition = environ.get("HTTP_IF_NONE_MATCH")
+        store = self.app.extensions["comments_store"]
         if condition:
-            version = self.store.etag()
+            version = store.etag()
             tag = encoding.tagged(version if since is None else changes_etag(version, since), coding)
             if parse_etags(condition).contains_weak(tag):
                 return "304 NOT MODIFIED", [*not_modified_headers(tag, version), *self.tail], b""
         if since is not None:
             return None  # the changes themselves: Flask
-        snapshot = self.store.snapshot()
+        snapshot = store.snapshot()
         body = snapshot.body
         if coding != encoding.IDENTITY:
-            body = self.compressed.get(snapshot.etag, coding, body)
+            body = self.app.extensions["comments_compressed"].get(snapshot.etag, coding, body)
         tag = encoding.tagged(snapshot.etag, coding)
         listed = list_headers(tag, coding, snapshot.etag)
         return "200 OK", [*listed, ("Content-Length", str(len(body))), *self.tail], body

@@ -62,6 +62,11 @@ def handle_rate_limit(error: RateLimitExceeded):
     return too_many_response(f"too many comments from your address (at most {error.limit.limit})", seconds)
 
 
+# Flask-Limiter settings an embedding app may give that limit every request, not only new
+# comments: with one of them, this limiter's hooks run for every request.
+LIMITS_OF_EVERY_REQUEST = ("RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     """Count new comments per client in the shared storage; answer 429 past the limit."""
     limiter = Limiter(
@@ -75,7 +80,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         swallow_errors=True,
         key_prefix="comments",
     )
-    for_new_comments_only(app, limiter.init_app)
+    if any(app.config.get(name) for name in LIMITS_OF_EVERY_REQUEST):
+        limiter.init_app(app)  # an embedding app's own limits: every request is checked
+    else:
+        for_new_comments_only(app, limiter.init_app)
     app.extensions["comments_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
 
@@ -87,7 +95,8 @@ def for_new_comments_only(app: Flask, register: Callable[[Flask], None]) -> None
     before its exemption says no: on a GET of the list that was 40% of the app's own work
     (docs/performance.md). Only a new comment is ever counted (is_not_a_new_comment), so
     for the other requests its hooks (the check, the headers, the context's reset) are
-    skipped, and their answer is the same.
+    skipped, and their answer is the same. Limits for other routes belong on a Limiter of
+    their own, whose hooks are its own.
     """
     registries = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
     known = [list(registry.get(None, ())) for registry in registries]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import request_finished
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
@@ -202,3 +203,32 @@ def test_a_store_that_fails_is_answered_by_flask(app, comments_file):
     flask = app.test_client().get("/api/comments")
     assert fast.status_code == flask.status_code == 503
     assert fast.get_json() == flask.get_json()
+
+
+def test_trusted_hosts_edited_in_place_are_checked_again(comments_file):
+    app = create_app({"COMMENTS_FILE": str(comments_file), "COMMENTS_ALLOWED_HOSTS": "a.example,b.example"})
+    client = app.test_client()
+    assert client.get("/api/comments", headers={"Host": "b.example"}).status_code == 200
+    app.config["TRUSTED_HOSTS"].remove("b.example")
+    assert client.get("/api/comments", headers={"Host": "b.example"}).status_code == 400
+
+
+def test_a_store_replaced_after_create_app_is_read(app, tmp_path):
+    app.test_client().post("/api/comments", json={"author": "a", "text": "in the first store"})
+    other = create_app({"COMMENTS_FILE": str(tmp_path / "other.json")})
+    app.extensions["comments_store"] = other.extensions["comments_store"]
+    assert app.test_client().get("/api/comments").get_json() == []
+
+
+def test_a_receiver_of_request_finished_sees_every_list_answer(app):
+    finished = []
+
+    def count(sender, response, **extra):
+        finished.append(response.status_code)
+
+    request_finished.connect(count, app)
+    try:
+        app.test_client().get("/api/comments")
+    finally:
+        request_finished.disconnect(count, app)
+    assert finished == [200]

@@ -225,3 +225,15 @@ def test_a_broken_limits_file_lets_comments_and_logins_through(tmp_path):
 
     assert [post(f"t{n}", "right") for n in range(3)] == [201, 201, 201]
     assert post("x", "no") == 401
+
+
+@pytest.mark.outside_contract
+def test_reads_are_never_counted_but_an_embedding_apps_own_limits_still_hold(tmp_path):
+    from comments_app import create_app
+
+    own = create_app({"COMMENTS_FILE": str(tmp_path / "own.json"), "COMMENTS_RATE_LIMIT": "2/minute"})
+    client = own.test_client()
+    assert {client.get("/api/comments").status_code for _ in range(5)} == {200}
+    embedded = create_app({"COMMENTS_FILE": str(tmp_path / "c.json"), "RATELIMIT_APPLICATION": "2/minute"})
+    client = embedded.test_client()
+    assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 429]
