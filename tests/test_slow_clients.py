@@ -7,6 +7,8 @@ import fcntl
 import json
 import selectors
 import socket
+import subprocess
+import sys
 import threading
 import time
 from urllib.parse import urlsplit
@@ -14,6 +16,8 @@ from urllib.parse import urlsplit
 import requests
 
 from comments_app.stores.base import encode_comment, encode_list, new_comment
+
+from .conftest import ROOT
 
 
 def connect(url: str) -> socket.socket:
@@ -367,3 +371,52 @@ def test_sigterm_while_workers_boot_stops_them(start_server, comments_file):
         time.sleep(0.01)
     server.process.terminate()
     assert server.process.wait(10) == 0
+
+
+# Run in a process of its own: gevent's monkey-patching, as gunicorn's gevent worker does it.
+OFF_THE_LOOP = """
+from gevent import monkey
+
+monkey.patch_all()
+import json, os, sys, threading
+
+from comments_app.stores.jsonfile import JsonFileStore
+
+loop = threading.get_native_id()
+on_loop = []
+real = {name: getattr(os, name) for name in ("fsync", "replace", "write")}
+
+
+def watched(name):
+    def call(*args):
+        if threading.get_native_id() == loop:
+            on_loop.append(name)
+        return real[name](*args)
+
+    return call
+
+
+store = JsonFileStore(sys.argv[1])
+store.secret_key()  # made once, at the first write of a new store: not what is measured
+store.add("a", "first")
+for name in real:
+    setattr(os, name, watched(name))
+comment, _ = store.add("a", "second " * 1000)
+store.update(comment["id"], {"text": "edited"})
+store.delete(comment["id"])
+print(json.dumps(on_loop))
+"""
+
+
+def test_a_write_fsyncs_and_renames_off_the_event_loop(tmp_path):
+    """Under gevent, the file store's writes, fsyncs and renames (the new file, the journal,
+    the folder) run in gevent's thread pool: an fsync on the loop stalls every client."""
+    done = subprocess.run(
+        [sys.executable, "-c", OFF_THE_LOOP, str(tmp_path / "comments.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout) == [], done.stdout

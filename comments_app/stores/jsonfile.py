@@ -545,39 +545,56 @@ class JsonFileStore:
     def _write(
         self, body: bytes, previous: _Version, lock_fd: int, last: int, public: bool, ids: list[int]
     ) -> Signature:
-        """Replace the file with body atomically and durably; return the new signature."""
+        """Replace the file with body atomically and durably; return the new signature.
+
+        The writes and fsyncs run in two calls off the event loop (cooperative.blocking),
+        each a real thread's work under gevent: the new file and its journal entry, then
+        the rename and the folder's fsync. Nothing else shares what they touch: the
+        store's lock is held, and readers only stat and open.
+        """
         # Strictly later than the version it replaces, so that a reused inode
         # number can never bring back an old signature.
         mtime_ns = max(time.time_ns(), (previous.sig[1] + 1) if previous.sig else 0)
         try:
-            fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-            try:
-                if previous.sig is not None:
-                    os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
-                view = memoryview(body)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.utime(fd, ns=(mtime_ns, mtime_ns))
-                blocking(os.fsync, fd)
-                sig = signature(os.fstat(fd))
-            finally:
-                os.close(fd)
-            # The journal and the hint name the new version before the rename, so
-            # no reader ever sees the new file without them.
-            self._journal.append(previous.mtime, sig[1], ids)
+            mode = os.stat(self.path).st_mode & 0o7777 if previous.sig is not None else None
+            sig = blocking(self._write_new_version, body, mtime_ns, mode, previous.mtime, ids)
+            # The hint names the new version before the rename too (no fsync: it is checked).
             self._write_hint(lock_fd, previous, (*sig, last, int(public)))
-            os.replace(self.tmp_path, self.path)
-            self._fsync_folder()
+            blocking(self._rename_into_place)
         except OSError as error:
             with contextlib.suppress(OSError):
                 self.tmp_path.unlink(missing_ok=True)
             raise StoreUnwritable(self.path, error.strerror or str(error)) from None
         return sig
 
+    def _write_new_version(
+        self, body: bytes, mtime_ns: int, mode: int | None, previous_mtime: int, ids: list[int]
+    ) -> Signature:
+        """Write body to the temporary file and fsync it, then the journal's entry for it,
+        so that no reader ever sees the new file without its entry; return its signature."""
+        fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            view = memoryview(body)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.utime(fd, ns=(mtime_ns, mtime_ns))
+            os.fsync(fd)
+            sig = signature(os.fstat(fd))
+        finally:
+            os.close(fd)
+        self._journal.append(previous_mtime, sig[1], ids)
+        return sig
+
+    def _rename_into_place(self) -> None:
+        os.replace(self.tmp_path, self.path)
+        self._fsync_folder()
+
     def _fsync_folder(self) -> None:
         fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            blocking(os.fsync, fd)
+            os.fsync(fd)
         finally:
             os.close(fd)
 
