@@ -46,8 +46,12 @@ def run_schemathesis(server, tmp_path: Path, seed: str) -> subprocess.CompletedP
             "negative_data_rejection,positive_data_acceptance,ensure_resource_availability",
             "--max-time",
             SECONDS,
+            # One worker: schemathesis's coverage phase has hypothesis parse lambdas' source
+            # with ast.parse, and two threads doing that at once trip CPython 3.11's shared
+            # AST recursion counter ("SystemError: AST constructor recursion depth mismatch",
+            # CPython issue 106905), an error of the tool that fails the run.
             "--workers",
-            "2",
+            "1",
             "--seed",
             seed,
             "--auth",
@@ -71,11 +75,12 @@ def fuzz(server, tmp_path: Path) -> None:
     seed = os.environ.get("FUZZ_SEED", "20261125")
     result = run_schemathesis(server, tmp_path, seed)
     if result.returncode != 0:
-        # Seen on this shared machine: schemathesis itself crashing (a SystemError inside
-        # CPython's AST constructor in its coverage phase), and, once in four runs, a
-        # finding that did not come back. Run once more with the next seed, and show the
-        # first run's report as a warning, so a flaky finding is seen, not hidden; a
-        # finding that comes back fails the test.
+        # Both failures once seen here that did not come back are explained now (two
+        # threads in CPython's AST constructor; the login throttle's 429 to the "invalid
+        # auth" check, when the run happened to send five wrong logins within a minute).
+        # Should another appear, run once more with the next seed and show the first run's
+        # report as a warning, so that it is seen, not hidden; a finding that comes back
+        # fails the test.
         warnings.warn(f"schemathesis failed once, rerunning:\n{result.stdout[-8_000:]}", stacklevel=1)
         result = run_schemathesis(server, tmp_path, str(int(seed) + 1))
     assert result.returncode == 0, result.stdout[-20_000:] + result.stderr[-5_000:]
@@ -95,6 +100,9 @@ def settings():
     return {
         "COMMENTS_ADMIN_USERS": f"{MODERATOR[0]}:{generate_password_hash(MODERATOR[1])}",
         "COMMENTS_RATE_LIMIT": "off",
+        # schemathesis checks that wrong credentials get 401 or 403; after five wrong logins
+        # in a minute the throttle answers 429 by design (tests/test_limits.py covers it).
+        "COMMENTS_LOGIN_LIMIT": "off",
     }
 
 
