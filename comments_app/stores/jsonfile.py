@@ -443,8 +443,11 @@ class JsonFileStore:
         except OSError as error:
             raise StoreUnwritable(self.lock_path, error.strerror or str(error)) from None
         try:
-            # Another process may hold it through its fsyncs: wait off the event loop.
-            blocking(fcntl.flock, fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                # Another process holds it through its fsyncs: wait off the event loop.
+                blocking(fcntl.flock, fd, fcntl.LOCK_EX)
             yield fd
         finally:
             os.close(fd)
@@ -547,35 +550,37 @@ class JsonFileStore:
     ) -> Signature:
         """Replace the file with body atomically and durably; return the new signature.
 
-        The writes and fsyncs run in two calls off the event loop (cooperative.blocking),
-        each a real thread's work under gevent: the new file and its journal entry, then
-        the rename and the folder's fsync. Nothing else shares what they touch: the
-        store's lock is held, and readers only stat and open.
+        The writes, fsyncs and the rename run in one call off the event loop
+        (cooperative.blocking), a real thread's work under gevent: each hop to the thread
+        pool costs a thread's wake-up and the loop's. Nothing else shares what it touches:
+        the store's lock is held, and readers only stat and open.
         """
         # Strictly later than the version it replaces, so that a reused inode
         # number can never bring back an old signature.
         mtime_ns = max(time.time_ns(), (previous.sig[1] + 1) if previous.sig else 0)
         try:
-            mode = os.stat(self.path).st_mode & 0o7777 if previous.sig is not None else None
-            sig = blocking(self._write_new_version, body, mtime_ns, mode, previous.mtime, ids)
-            # The hint names the new version before the rename too (no fsync: it is checked).
-            self._write_hint(lock_fd, previous, (*sig, last, int(public)))
-            blocking(self._rename_into_place)
+            return blocking(self._write_version, body, previous, lock_fd, mtime_ns, (last, int(public)), ids)
         except OSError as error:
             with contextlib.suppress(OSError):
                 self.tmp_path.unlink(missing_ok=True)
             raise StoreUnwritable(self.path, error.strerror or str(error)) from None
-        return sig
 
-    def _write_new_version(
-        self, body: bytes, mtime_ns: int, mode: int | None, previous_mtime: int, ids: list[int]
+    def _write_version(
+        self,
+        body: bytes,
+        previous: _Version,
+        lock_fd: int,
+        mtime_ns: int,
+        hinted: tuple[int, int],
+        ids: list[int],
     ) -> Signature:
-        """Write body to the temporary file and fsync it, then the journal's entry for it,
-        so that no reader ever sees the new file without its entry; return its signature."""
+        """Write body to the temporary file and fsync it; then the journal's entry and the
+        hint, so that no reader ever sees the new file without them; then rename it over
+        the store and fsync the folder. Return the new file's signature."""
         fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
-            if mode is not None:
-                os.fchmod(fd, mode)
+            if previous.sig is not None:
+                os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
             view = memoryview(body)
             while view:
                 view = view[os.write(fd, view) :]
@@ -584,12 +589,12 @@ class JsonFileStore:
             sig = signature(os.fstat(fd))
         finally:
             os.close(fd)
-        self._journal.append(previous_mtime, sig[1], ids)
-        return sig
-
-    def _rename_into_place(self) -> None:
+        self._journal.append(previous.mtime, sig[1], ids)
+        # The hint needs no fsync: it is checked against the file's signature before use.
+        self._write_hint(lock_fd, previous, (*sig, *hinted))
         os.replace(self.tmp_path, self.path)
         self._fsync_folder()
+        return sig
 
     def _fsync_folder(self) -> None:
         fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
