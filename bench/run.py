@@ -20,6 +20,7 @@ BENCH_CONNECTIONS (16).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -546,13 +547,18 @@ def cpu_ratio(size: int, name: str, mode: str, base: str, base_mode: str, target
     return f"| {size:,} | {name} {mode} / {base} {base_mode} CPU | {shown} | {verdict} |"
 
 
-def render(runs: dict, errors: list[str]) -> str:
-    def median(size: int, name: str, mode: str) -> float | None:
-        values = runs.get((size, name, mode))
-        return statistics.median(values) if values else None
+def median_rate(runs: dict, size: int, name: str, mode: str) -> float | None:
+    """Return the median requests/s of a server's runs, or None for none."""
+    values = runs.get((size, name, mode))
+    return statistics.median(values) if values else None
 
-    def fmt(value: float | None) -> str:
-        return "–" if value is None else f"{value:,.0f}"
+
+def fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def render(runs: dict, errors: list[str]) -> str:
+    median = functools.partial(median_rate, runs)
 
     out = [
         f"Requests per second (information: on a shared machine it moves with the neighbours' load), "
@@ -784,12 +790,7 @@ def render_polls(polls: list[dict]) -> str:
 
 
 def render_codings(runs: dict, first_load: list[tuple[str, int, int, int]]) -> str:
-    def median(size: int, name: str, mode: str) -> float | None:
-        values = runs.get((size, name, mode))
-        return statistics.median(values) if values else None
-
-    def fmt(value: float | None) -> str:
-        return "–" if value is None else f"{value:,.0f}"
+    median = functools.partial(median_rate, runs)
 
     out = [
         "",
