@@ -1,4 +1,5 @@
 import { useId, useRef, useState } from 'react';
+import CommentFields from './CommentFields.jsx';
 
 export const LIMITS = { author: 100, text: 10_000 };
 const AUTHOR_KEY = 'comments.author';
@@ -88,47 +89,19 @@ export default function CommentForm({ onSubmit }) {
 
   return (
     <form className="comment-form" ref={form} onSubmit={submit} noValidate>
-      <div className="field">
-        <label htmlFor={`${id}-author`}>Name</label>
-        <input
-          id={`${id}-author`}
-          ref={authorInput}
-          name="author"
-          autoComplete="name"
-          value={author}
-          onChange={(event) => setAuthor(event.target.value)}
-          aria-invalid={Boolean(errors.author)}
-          aria-describedby={errors.author ? `${id}-author-error` : undefined}
-        />
-        {errors.author && (
-          <p id={`${id}-author-error`} className="error" role="alert">
-            {errors.author}
-          </p>
-        )}
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-text`}>Comment</label>
-        <textarea
-          id={`${id}-text`}
-          ref={textInput}
-          name="text"
-          rows={4}
-          value={text}
-          onChange={(event) => setText(event.target.value)}
-          onKeyDown={onKeyDown}
-          aria-invalid={Boolean(errors.text)}
-          aria-describedby={errors.text ? `${id}-text-error` : `${id}-hint`}
-        />
-        {errors.text ? (
-          <p id={`${id}-text-error`} className="error" role="alert">
-            {errors.text}
-          </p>
-        ) : (
-          <p id={`${id}-hint`} className="hint">
-            Markdown works. Ctrl+Enter (⌘+Enter) posts.
-          </p>
-        )}
-      </div>
+      <CommentFields
+        id={id}
+        labels={{ author: 'Name', text: 'Comment' }}
+        hint="Markdown works. Ctrl+Enter (⌘+Enter) posts."
+        author={author}
+        onAuthorChange={setAuthor}
+        text={text}
+        onTextChange={setText}
+        onTextKeyDown={onKeyDown}
+        errors={errors}
+        authorInput={authorInput}
+        textInput={textInput}
+      />
       {/* The honeypot: off screen, out of the tab order, hidden from screen readers, never autofilled. */}
       <div className="honeypot" aria-hidden="true">
         <label htmlFor={`${id}-website`}>Leave this empty</label>

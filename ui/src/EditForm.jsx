@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import CommentFields from './CommentFields.jsx';
 import { validate } from './CommentForm.jsx';
 
 // Edit a comment in place. onSave({author, text}) returns a promise: resolved
@@ -62,46 +63,18 @@ export default function EditForm({ comment, onSave, onCancel }) {
 
   return (
     <form className="comment-form edit-form" ref={form} onSubmit={submit} onKeyDown={onKeyDown} noValidate>
-      <div className="field">
-        <label htmlFor={`${id}-author`}>Your name</label>
-        <input
-          id={`${id}-author`}
-          ref={authorInput}
-          name="author"
-          autoComplete="name"
-          value={author}
-          onChange={(event) => setAuthor(event.target.value)}
-          aria-invalid={Boolean(errors.author)}
-          aria-describedby={errors.author ? `${id}-author-error` : undefined}
-        />
-        {errors.author && (
-          <p id={`${id}-author-error`} className="error" role="alert">
-            {errors.author}
-          </p>
-        )}
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-text`}>Your comment</label>
-        <textarea
-          id={`${id}-text`}
-          ref={textInput}
-          name="text"
-          rows={4}
-          value={text}
-          onChange={(event) => setText(event.target.value)}
-          aria-invalid={Boolean(errors.text)}
-          aria-describedby={errors.text ? `${id}-text-error` : `${id}-hint`}
-        />
-        {errors.text ? (
-          <p id={`${id}-text-error`} className="error" role="alert">
-            {errors.text}
-          </p>
-        ) : (
-          <p id={`${id}-hint`} className="hint">
-            Ctrl+Enter (⌘+Enter) saves, Escape cancels.
-          </p>
-        )}
-      </div>
+      <CommentFields
+        id={id}
+        labels={{ author: 'Your name', text: 'Your comment' }}
+        hint="Ctrl+Enter (⌘+Enter) saves, Escape cancels."
+        author={author}
+        onAuthorChange={setAuthor}
+        text={text}
+        onTextChange={setText}
+        errors={errors}
+        authorInput={authorInput}
+        textInput={textInput}
+      />
       {failure && (
         <p className="error" role="alert">
           {failure}
