@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from werkzeug.security import generate_password_hash
 
 from . import config
@@ -41,6 +41,11 @@ def one_line_errors(command: Callable) -> Callable:
             # The operator runs commands: tell them the path or the database's reason.
             raise click.ClickException(error.detail) from None
         finally:
+            # The pool and the listener retry in threads of their own: stop them
+            # before logging is back, or a retry's warning races the one line.
+            store = current_app.extensions.get("comments_store") if has_app_context() else None
+            if store is not None:
+                store.close()
             logging.disable(logging.NOTSET)
 
     return run

@@ -209,6 +209,7 @@ class PostgresStore:
         self._changes = 0
         self._checked = -1
         self._stop = threading.Event()
+        self._listener: threading.Thread | None = None
         self._refresh_lock = threading.Lock()
 
     kind = "postgresql"
@@ -396,10 +397,15 @@ class PostgresStore:
         return None
 
     def close(self) -> None:
+        """Close the pool and wait for its threads and the listener: nothing logs afterwards."""
         self._stop.set()
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self._listener is not None:
+            # It wakes at least once a second, or when its connection attempt fails.
+            self._listener.join(timeout=max(2, round(self.timeout)) + 2)
+            self._listener = None
 
     # Schema and import, for the CLI
 
@@ -519,7 +525,8 @@ class PostgresStore:
                     open=False,
                 )
                 self._pool.open(wait=False)
-                threading.Thread(target=self._listen, name="comments-listener", daemon=True).start()
+                self._listener = threading.Thread(target=self._listen, name="comments-listener", daemon=True)
+                self._listener.start()
             return self._pool
 
     def _listen(self) -> None:
