@@ -39,7 +39,40 @@ def blocking(func: Callable[..., T], *args) -> T:
         return func(*args)
     import gevent
 
-    return gevent.get_hub().threadpool.apply(func, args)
+    return _raised(gevent.get_hub().threadpool.apply(_outcome, (func, args)))
+
+
+def unstoppable(func: Callable[[], T]) -> T:
+    """Call func() through to its end even if the caller is stopped meanwhile.
+
+    Under gevent func runs in a greenlet of its own, which the caller waits for: a
+    timeout or a kill that stops the caller (a worker's graceful timeout) leaves it
+    running. A thread cannot be stopped from outside: elsewhere it is a plain call.
+    """
+    if not under_gevent():
+        return func()
+    import gevent
+
+    return _raised(gevent.spawn(_outcome, func, ()).get())
+
+
+# gevent reports an exception that leaves a pool's thread or a greenlet to its hub, which
+# prints the traceback; an expected failure (a store that cannot be written) must cost
+# its one log line, so it comes back as a value and is raised in the caller.
+
+
+def _outcome(func: Callable[..., T], args: tuple) -> tuple[bool, T | Exception]:
+    try:
+        return False, func(*args)
+    except Exception as error:
+        return True, error
+
+
+def _raised(outcome: tuple[bool, T | Exception]) -> T:
+    failed, value = outcome
+    if failed:
+        raise value
+    return value
 
 
 @contextmanager

@@ -59,8 +59,9 @@ def test_a_folder_the_server_cannot_write_fails_the_health_check(start_server, t
         assert body["writable"] is False
         assert body["comments"] == 1
         assert str(tmp_path) not in refused.text + json.dumps(body)
-        # The log names the file.
+        # The log names the file, in a line of its own.
         assert str(folder) in server.output()
+        assert "Traceback" not in server.output()
         # Fixed while it runs: healthy again, and writes work.
         folder.chmod(0o755)
         assert health(server.url)[0] == 200
@@ -79,6 +80,7 @@ def test_a_lock_file_the_server_cannot_write_fails_the_health_check(start_server
     status, body = health(server.url)
     assert status == 503
     assert "its lock file is not writable" in body["error"]
+    assert "Traceback" not in server.output()
 
 
 def test_a_file_the_server_cannot_read_names_no_path(start_server, comments_file):
@@ -95,6 +97,7 @@ def test_a_file_the_server_cannot_read_names_no_path(start_server, comments_file
         assert str(comments_file.parent) not in response.text
         assert "Permission denied" not in response.text
     assert f"comments store {comments_file} cannot be read: Permission denied" in server.output()
+    assert "Traceback" not in server.output()
     assert comments_file.read_bytes() == b"[]"
 
 

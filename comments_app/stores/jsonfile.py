@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from ..cooperative import blocking
+from ..cooperative import blocking, unstoppable
 from . import keyfile
 from .base import (
     PUBLISHED,
@@ -302,11 +302,14 @@ class JsonFileStore:
         if self._secret is None:
             key = keyfile.read(self.key_path)
             if key is None:
-                # Made under the store's lock: one worker makes it, the others read it.
-                with self._locked():
-                    key = keyfile.create(self.key_path, self.key_tmp_path)
+                key = blocking(self._make_key)
             self._secret = key
         return self._secret
+
+    def _make_key(self) -> bytes:
+        # Made under the store's lock: one worker makes it, the others read it.
+        with self._locked():
+            return keyfile.create(self.key_path, self.key_tmp_path)
 
     def export_records(self) -> list[dict]:
         """Return every record of one version of the file (it is replaced whole, never edited)."""
@@ -339,15 +342,20 @@ class JsonFileStore:
             if writes:
                 self._writing = True
         if writes:
-            try:
-                self._commit()
-            finally:
-                with self._turns:
-                    self._writing = False
-                    self._turns.notify_all()
+            # To its end even if this request is stopped: the others wait for it.
+            unstoppable(self._write_turn)
         if pending.error is not None:
             raise pending.error
         return pending
+
+    def _write_turn(self) -> None:
+        """Write what is queued; then let the waiters see their results, and the next writer in."""
+        try:
+            self._commit()
+        finally:
+            with self._turns:
+                self._writing = False
+                self._turns.notify_all()
 
     def _etag_for(self, sig: Signature | None) -> str:
         if sig is None:
@@ -451,6 +459,8 @@ class JsonFileStore:
 
     @contextmanager
     def _locked(self) -> Iterator[int]:
+        """Hold the store's lock; wait for it in flock, so off the event loop (a write,
+        the key's making) or before the process serves (the leftovers' removal)."""
         flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
         # The folder is never created here: a missing one (a volume not mounted)
         # fails the write rather than starting a new, empty store.
@@ -459,8 +469,7 @@ class JsonFileStore:
         except OSError as error:
             raise StoreUnwritable(self.lock_path, error.strerror or str(error)) from None
         try:
-            # Another process may hold it through its fsyncs: this runs off the event loop.
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # another process may hold it through its fsyncs
             yield fd
         finally:
             os.close(fd)
@@ -478,34 +487,50 @@ class JsonFileStore:
             # comes back to this request, and a write costs one hop to the pool.
             version = blocking(self._write_batch, batch)
         except Exception as error:
-            # Every change of the batch fails with the write, or with the lock
-            # when it could not be had (then the batch is whatever was queued).
+            # Every change of the batch fails with the write. An empty batch means
+            # it failed before the queue was taken (the key, the lock): then what
+            # is queued fails with it.
             if not batch:
                 batch = self._take_queue()
             failure = error if isinstance(error, StoreError) else StoreError("comments store failed to write")
             for pending in batch:
-                pending.finish(error=failure)
+                if not pending.finished:
+                    pending.finish(error=failure)
             if not isinstance(error, StoreError):
                 raise
             return
         if version is not None:
             self._version = version
-        snapshot = (self._current() if version is None else version).snapshot
+        else:
+            # Nothing changed (each change refused, or an import of comments already
+            # there): the answer is the version on disk.
+            try:
+                version = self._current()
+            except StoreError as error:
+                version, failure = None, error
         for pending in batch:
             if not pending.finished:
-                pending.finish(snapshot=snapshot)
+                if version is None:
+                    pending.finish(error=failure)
+                else:
+                    pending.finish(snapshot=version.snapshot)
 
     def _write_batch(self, batch: list[_Pending]) -> _Version | None:
         """Take the lock, then the queued changes into batch, and write them as the next
         version; return it, or None when nothing changes.
 
-        Nothing else of this process touches what it does: readers only stat and open,
-        and the version in memory is replaced in one assignment.
+        Under gevent this runs in a thread of the pool while the loop serves others. What
+        the two share: the queue (a deque, whose ends are thread-safe), the version in
+        memory (replaced in one assignment, and checked against a stat before use), and
+        the changes taken (their requests look at them once the writer wakes them, or
+        leave with a refusal made here, which stands whatever the write does).
         """
         with self._locked() as lock_fd:
             # Taken once the lock is ours: what was queued while other processes
             # wrote goes into this version too.
             batch.extend(self._take_queue())
+            if not batch:
+                return None  # nothing queued: nothing to write
             previous = self._current(lock_fd)
             written = self._apply(previous, batch)
             if written is None:
