@@ -96,11 +96,13 @@ def deadline(seconds: float) -> Iterator[None]:
 
 
 def serialized(method):
-    """Run a method under its object's self._lock: one request at a time on a shared connection."""
+    """Run a method under its object's self._lock, off the event loop: one request at a time
+    on a shared SQLite connection, whose statements fsync (the Idempotency-Key records) or
+    sleep in SQLite's busy handler while another worker writes."""
 
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         with self._lock:
-            return method(self, *args, **kwargs)
+            return blocking(functools.partial(method, self, *args, **kwargs))
 
     return run

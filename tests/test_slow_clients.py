@@ -420,3 +420,69 @@ def test_a_write_fsyncs_and_renames_off_the_event_loop(tmp_path):
         check=True,
     )
     assert json.loads(done.stdout) == [], done.stdout
+
+
+SQLITE_OFF_THE_LOOP = """
+from gevent import monkey
+
+monkey.patch_all()
+import json, sqlite3, sys, time
+from pathlib import Path
+
+import gevent
+
+from comments_app.limitstorage import SqliteStorage
+from comments_app.stores.idempotency import SqliteRecords
+
+folder = Path(sys.argv[1])
+limits = SqliteStorage(path=str(folder / "limits.sqlite3"))
+records = SqliteRecords(folder / "idempotency.sqlite3")
+limits.incr("client", 60)  # both files and their tables made: not what is measured
+records.claim("first", "fingerprint")
+ticks = []
+
+
+def ticker():
+    while True:
+        ticks.append(time.monotonic())
+        gevent.sleep(0.01)
+
+
+gevent.spawn(ticker)
+result = {}
+for name, path, write in (
+    ("limits", "limits.sqlite3", lambda: limits.incr("client", 60)),
+    ("records", "idempotency.sqlite3", lambda: records.claim("second", "fingerprint").claimed),
+):
+    # Another worker's write holds the file: this one waits in SQLite's busy handler.
+    holder = sqlite3.connect(folder / path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    waiting = gevent.spawn(write)
+    before = len(ticks)
+    gevent.sleep(0.5)
+    holder.execute("COMMIT")
+    holder.close()
+    waiting.join(20)
+    result[name] = {"ticks": len(ticks) - before, "value": waiting.value, "error": repr(waiting.exception)}
+print(json.dumps(result))
+"""
+
+
+def test_sqlite_waits_and_fsyncs_run_off_the_event_loop(tmp_path):
+    """The rate limits' and Idempotency-Key records' SQLite files: a statement that waits for
+    another worker's write (or fsyncs) must not stop the worker's other clients meanwhile."""
+    done = subprocess.run(
+        [sys.executable, "-c", SQLITE_OFF_THE_LOOP, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["limits"]["value"] == 2, result
+    assert result["records"]["value"] is True, result
+    for name in ("limits", "records"):
+        # 0.5 s of 10 ms ticks: about 50 while the write waited; none if it held the loop.
+        assert result[name]["ticks"] >= 20, result
