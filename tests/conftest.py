@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -107,6 +108,21 @@ def flask_cli(*args: str, input: str | None = None, **settings: str) -> subproce
         text=True,
         timeout=120,
     )
+
+
+def run_script(script: str, *args: str, timeout: float = 60):
+    """Run a Python script in a process of its own (gevent's patching stays there); return
+    what it printed, as JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
 
 
 class Server:

@@ -13,13 +13,9 @@ another worker would, so the order of events does not depend on timing.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from .conftest import ROOT
+from .conftest import run_script
 
 PRELUDE = """
 import sys
@@ -89,7 +85,7 @@ print(json.dumps({"while_three_waits": while_three_waits, "answered": sorted(ans
 
 @pytest.mark.parametrize("model", ["gevent", "threads"])
 def test_a_change_taken_by_a_write_is_answered_before_the_next_write(tmp_path, model):
-    result = run(TAKEN_LEAVES_AT_ONCE, tmp_path, model)
+    result = run_script(TAKEN_LEAVES_AT_ONCE, str(tmp_path / "comments.json"), model)
     # Under threads "one" may not be recorded yet; "two" must be, and "three" not.
     assert "two" in result["while_three_waits"], "'two' was written but waited for the next write"
     assert "three" not in result["while_three_waits"]
@@ -122,7 +118,7 @@ print(json.dumps({
 
 
 def test_a_writer_stopped_mid_write_still_answers_the_changes_it_took(tmp_path):
-    result = run(WRITER_STOPPED, tmp_path, "gevent")
+    result = run_script(WRITER_STOPPED, str(tmp_path / "comments.json"), "gevent")
     assert not result["writer_answered"]
     # Its write went on: both changes are stored, in one version, and the waiter is
     # answered from it, with no second, empty version after it.
@@ -130,16 +126,3 @@ def test_a_writer_stopped_mid_write_still_answers_the_changes_it_took(tmp_path):
     assert result["snapshot"] == ["first", "one", "two"]
     assert result["two_id"] == 3
     assert [line.split()[-1] for line in result["journal"]] == ["1", "2,3"]
-
-
-def run(script: str, tmp_path, model: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "comments.json"), model],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout)

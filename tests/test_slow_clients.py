@@ -7,8 +7,6 @@ import fcntl
 import json
 import selectors
 import socket
-import subprocess
-import sys
 import threading
 import time
 from urllib.parse import urlsplit
@@ -17,7 +15,7 @@ import requests
 
 from comments_app.stores.base import encode_comment, encode_list, new_comment
 
-from .conftest import ROOT
+from .conftest import run_script
 
 
 def connect(url: str) -> socket.socket:
@@ -411,15 +409,8 @@ print(json.dumps(on_loop))
 def test_a_write_fsyncs_and_renames_off_the_event_loop(tmp_path):
     """Under gevent, the file store's writes, fsyncs and renames (the new file, the journal,
     the folder) run in gevent's thread pool: an fsync on the loop stalls every client."""
-    done = subprocess.run(
-        [sys.executable, "-c", OFF_THE_LOOP, str(tmp_path / "comments.json")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert json.loads(done.stdout) == [], done.stdout
+    on_loop = run_script(OFF_THE_LOOP, str(tmp_path / "comments.json"))
+    assert on_loop == [], on_loop
 
 
 SQLITE_OFF_THE_LOOP = """
@@ -471,16 +462,7 @@ print(json.dumps(result))
 def test_sqlite_waits_and_fsyncs_run_off_the_event_loop(tmp_path):
     """The rate limits' and Idempotency-Key records' SQLite files: a statement that waits for
     another worker's write (or fsyncs) must not stop the worker's other clients meanwhile."""
-    done = subprocess.run(
-        [sys.executable, "-c", SQLITE_OFF_THE_LOOP, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout)
+    result = run_script(SQLITE_OFF_THE_LOOP, str(tmp_path), timeout=120)
     assert result["limits"]["value"] == 2, result
     assert result["records"]["value"] is True, result
     for name in ("limits", "records"):
