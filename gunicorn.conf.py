@@ -4,7 +4,7 @@ import signal
 import sys
 
 from comments_app import config as comments_config
-from comments_app import startup
+from comments_app.serving import startup
 
 # Every setting, PORT and the server's numbers included, is read and checked once, in
 # comments_app.config, before gunicorn forks: a wrong one stops the start, naming it.

@@ -1,8 +1,8 @@
 """The WSGI entry point that gunicorn, the Procfile and `flask --app wsgi` name."""
 
 from comments_app import create_app
-from comments_app.cli import app_for_commands
 from comments_app.config import ConfigError
+from comments_app.misconfigured import app_for_commands
 
 try:
     app = create_app()

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
-from comments_app import encoding
-from comments_app.headers import security_headers
+from comments_app.web import codings
+from comments_app.web.headers import security_headers
 
 BODY = Path(os.environ["BENCH_BODY"]).read_bytes()
 ETAG = hashlib.blake2b(BODY, digest_size=12).hexdigest()
-CODED = {coding: encoding.compress(BODY, coding) for coding in encoding.CODINGS}
+CODED = {coding: codings.compress(BODY, coding) for coding in codings.CODINGS}
 HARDENING = security_headers(())
 
 app = Flask(__name__)
@@ -29,19 +29,19 @@ app = Flask(__name__)
 
 @app.route("/api/comments", methods=["GET", "POST"])
 def comments():
-    coding = encoding.IDENTITY
+    coding = codings.IDENTITY
     if request.method == "GET" and request.if_none_match.contains_weak(ETAG):
         response = Response(status=304)
     elif request.method == "POST":
         request.form.get("text")
         response = Response(BODY, status=201, mimetype="application/json")
     else:
-        coding = encoding.choose(request.headers.get("Accept-Encoding"))
+        coding = codings.choose(request.headers.get("Accept-Encoding"))
         response = Response(CODED.get(coding, BODY), mimetype="application/json")
-        if coding != encoding.IDENTITY:
+        if coding != codings.IDENTITY:
             response.headers["Content-Encoding"] = coding
         response.vary.add("Accept-Encoding")
-    response.set_etag(encoding.tagged(ETAG, coding))
+    response.set_etag(codings.tagged(ETAG, coding))
     response.headers["Cache-Control"] = "no-cache"
     response.headers.update(HARDENING)
     return response

@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.abuse import measure_limits  # noqa: E402
 from bench.byid import measure_by_id  # noqa: E402
-from comments_app.stores.base import encode_comment, encode_list  # noqa: E402
 from comments_app.stores.jsonfile import JsonFileStore  # noqa: E402
+from comments_app.stores.layout import encode_comment, encode_list  # noqa: E402
 from comments_app.stores.postgres import PostgresStore  # noqa: E402
 from tests.pgcluster import Cluster, free_port  # noqa: E402
 
@@ -847,7 +847,7 @@ def render_codings(runs: dict, first_load: list[tuple[str, int, int, int]]) -> s
 
 
 def list_bytes(size: int) -> str:
-    from comments_app.encoding import compress
+    from comments_app.web.codings import compress
 
     body = encode_list([encode_comment(item) for item in varied_comments(size)])
     return " / ".join(f"{len(compress(body, coding)):,}" for coding in ("identity", "gzip", "br"))

@@ -1,4 +1,11 @@
-"""The comment box's backend: a Flask app factory around the comments blueprint."""
+"""The comment box's backend: a Flask app factory around the comments blueprint.
+
+The packages, bottom to top (a module imports only from its own floor or below):
+config and cooperative; model/ (a comment without Flask or storage); stores/ (one
+contract, one package per backend); state (the one object the app shares); web/
+(plumbing, then guards/ and api/); serving/ (the list cache, start-up); cli; and
+create_app here, which reads as the table of contents. docs/architecture.md has the map.
+"""
 
 from __future__ import annotations
 
@@ -7,67 +14,52 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import (
-    apidoc,
-    auth,
-    cli,
-    comments,
-    config,
-    editors,
-    errors,
-    fastpath,
-    headers,
-    health,
-    hosts,
-    idempotency,
-    moderation,
-    origins,
-    pages,
-    proxies,
-    ratelimit,
-    throttle,
-)
-from .application import CommentsFlask
-from .compressed import CompressedBodies
-from .stores import open_store
+from . import cli, config, web
+from .serving import list_cache
+from .serving.application import CommentsFlask
+from .state import AppState
+from .stores import open_idempotency, open_store
+from .web.codings import CompressedBodies
+from .web.guards.ratelimit import make_limiter
+from .web.guards.throttle import LoginThrottle
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:
     """Build the app: defaults, then the environment, then test_config; check them all."""
     app = CommentsFlask(__name__, static_folder=None)
+    settings = load_settings(app, test_config)
+    state = open_state(settings)
+    state.attach(app)
+    # Directly around Flask, beneath the proxies' middleware, which then runs first.
+    list_cache.init_app(app, state)
+    # The comments blueprint, with everything that guards it attached from outside.
+    web.init_app(app, state)
+    cli.init_app(app)
+    return app
+
+
+def load_settings(app: Flask, test_config: Mapping | None) -> config.Settings:
+    """Read the settings into app.config and return them parsed; raise ConfigError naming a bad one."""
     app.config.from_mapping(config.defaults())
     app.config.from_mapping(PUBLIC_FOLDER=str(config.PROJECT_ROOT / "public"))
     app.config.from_mapping(config.from_env(os.environ))
     if test_config is not None:
         app.config.from_mapping(test_config)
-    settings = config.validate(app.config)
     # The raw strings stay behind in app.config; every module reads the parsed value.
+    return config.validate(app.config)
 
-    app.extensions["comments_settings"] = settings
-    app.extensions["comments_store"] = open_store(settings)
-    app.extensions["comments_compressed"] = CompressedBodies()
 
-    # Directly around Flask, so that ProxyFix (when configured) runs before it.
-    fastpath.init_app(app, settings)
-    proxies.init_app(app, settings)
-    errors.init_app(app)
-    headers.init_app(app, settings)
-    # First of the before_request hooks: a refused host is answered before auth or CSRF.
-    hosts.init_app(app, settings)
-    # The order of the request hooks: cross-site checks, then auth, then a repeated
-    # Idempotency-Key is answered from its record, and only then is a new comment counted.
-    origins.init_app(app, settings)
-    auth.init_app(app, settings)
-    editors.init_app(app)
-    idempotency.init_app(app, settings)
-    ratelimit.init_app(app, settings)
-    throttle.init_app(app, settings)
-    app.register_blueprint(comments.bp)
-    app.register_blueprint(moderation.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(apidoc.bp)
-    pages.init_app(app)
-    cli.init_app(app)
-    # Last: the fast path reproduces the app as configured so far, and no later change.
-    fastpath.ready(app)
-    return app
+def open_state(settings: config.Settings) -> AppState:
+    """Make what the app's requests share, each part from the parts above it."""
+    store = open_store(settings)
+    limiter = make_limiter(settings)
+    return AppState(
+        settings=settings,
+        store=store,
+        records=open_idempotency(settings, store),
+        compressed=CompressedBodies(),
+        limiter=limiter,
+        throttle=LoginThrottle(limiter, settings.login_limit),
+        readers=settings.auth_users,
+        moderators=settings.admin_users,
+    )

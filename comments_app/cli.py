@@ -11,10 +11,9 @@ import click
 from flask import Flask, current_app, has_app_context
 from werkzeug.security import generate_password_hash
 
-from . import config
 from .config import ConfigError
-from .errors import error_response
-from .stores import StoreError
+from .state import EXTENSION, AppState, app_state
+from .stores import Store, StoreError
 from .stores.backup import encode_export, read_export, write_atomically
 
 
@@ -43,47 +42,16 @@ def one_line_errors(command: Callable) -> Callable:
         finally:
             # The pool and the listener retry in threads of their own: stop them
             # before logging is back, or a retry's warning races the one line.
-            store = current_app.extensions.get("comments_store") if has_app_context() else None
-            if store is not None:
-                store.close()
+            state = current_app.extensions.get(EXTENSION) if has_app_context() else None
+            if isinstance(state, AppState):
+                state.store.close()
             logging.disable(logging.NOTSET)
 
     return run
 
 
-def settings() -> config.Settings:
-    """Return the app's settings, or raise the ConfigError that stopped it from being built."""
-    error = current_app.extensions.get("comments_config_error")
-    if error is not None:
-        raise error
-    return config.current()
-
-
-def app_store():
-    settings()
-    return current_app.extensions["comments_store"]
-
-
-def app_for_commands(error: ConfigError) -> Flask:
-    """Return an app that runs the commands despite a wrong setting; re-raise outside the CLI.
-
-    `flask --app wsgi` builds the app before it runs a command. Built this way, every
-    command that needs the settings says in one line which one is wrong, and
-    hash-password, which makes the value COMMENTS_AUTH_USERS needs, still runs.
-    """
-    if click.get_current_context(silent=True) is None:
-        raise error
-    app = Flask("comments_app", static_folder=None)
-    app.extensions["comments_config_error"] = error
-
-    @app.before_request
-    def refuse():
-        # Only `flask run` would serve this app; gunicorn refuses to start instead.
-        current_app.logger.error("Configuration error: %s", error)
-        return error_response(503, "the server's settings are wrong; its log says which")
-
-    init_app(app)
-    return app
+def app_store() -> Store:
+    return app_state().store
 
 
 @click.command("hash-password")
@@ -142,7 +110,7 @@ def export_json(file: Path | None) -> None:
 def import_json(file: Path | None) -> None:
     """Restore comments from FILE (default: COMMENTS_FILE) into the store, keeping ids; safe to rerun."""
     store = app_store()
-    path = file or settings().file
+    path = file or app_state().settings.file
     from_stdin = str(path) == "-"
     if from_stdin:
         path = "standard input"

@@ -11,8 +11,6 @@ from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from flask import current_app
-
 # Where the JSON store lives unless COMMENTS_FILE says otherwise: the project root,
 # found from this file rather than from the process's working directory.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -69,11 +67,6 @@ class Settings:
     max_links: int
     dyno: str
     access_log: bool
-
-
-def current() -> Settings:
-    """Return the running app's settings: the one way every module reaches them."""
-    return current_app.extensions["comments_settings"]
 
 
 def defaults(environ: Mapping[str, str] = os.environ) -> dict:

@@ -21,7 +21,7 @@ from openapi_core.datatypes import RequestParameters
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from comments_app import apidoc
+from comments_app.web.api import apidoc
 
 # Which answers are the API's: everything else (the page, its assets) is not described.
 API_PREFIXES = ("/api/", "/comments.json", "/healthz")

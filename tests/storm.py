@@ -12,8 +12,9 @@ import os
 def run(settings: dict, worker: int, rounds: int, log_path: str) -> None:
     """Add a comment, edit it, delete every third; append "kind id text" per acknowledgement."""
     from comments_app import create_app
+    from comments_app.state import app_state
 
-    store = create_app(settings).extensions["comments_store"]
+    store = app_state(create_app(settings)).store
     with open(log_path, "a", buffering=1) as log:
         for number in range(rounds):
             text = f"w{worker} n{number}"

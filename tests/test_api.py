@@ -7,6 +7,7 @@ import json
 import pytest
 
 from comments_app import create_app
+from comments_app.state import app_state
 
 LIST_PATHS = ["/api/comments", "/comments.json"]
 
@@ -175,7 +176,7 @@ def test_304_is_answered_without_reading_the_file(app, client, comments_file):
     etag = client.get("/api/comments").headers["ETag"]
     # A fresh app has nothing in memory; its 304 must come from a stat alone.
     fresh = create_app({"COMMENTS_FILE": str(comments_file)})
-    store = fresh.extensions["comments_store"]
+    store = app_state(fresh).store
 
     def must_not_read(*args, **kwargs):
         raise AssertionError("the list was read for a 304")
@@ -239,7 +240,7 @@ def test_a_folder_removed_after_start_up_is_not_created_again(tmp_path):
 def test_relative_comments_file_is_resolved_from_the_project_not_the_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = create_app({"COMMENTS_FILE": "comments.json"})
-    assert app.extensions["comments_settings"].file.parent == __import__("comments_app").config.PROJECT_ROOT
+    assert app_state(app).settings.file.parent == __import__("comments_app").config.PROJECT_ROOT
 
 
 @pytest.mark.parametrize("path", ["/", "/moderate"])

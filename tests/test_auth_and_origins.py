@@ -8,7 +8,8 @@ import pytest
 from flask import Blueprint
 from werkzeug.security import generate_password_hash
 
-from comments_app import auth, create_app
+from comments_app import create_app
+from comments_app.web.guards import auth
 
 HASH = generate_password_hash("s3cret")
 

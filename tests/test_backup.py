@@ -10,14 +10,15 @@ import pytest
 import requests
 
 from comments_app import create_app
+from comments_app.state import app_state
 
 from .conftest import flask_cli
 from .test_server import storm
 
 
 @pytest.fixture
-def store_settings(tmp_path, request):
-    """store_settings("file" | "postgresql") -> the settings of a new, empty store of that kind."""
+def new_store(tmp_path, request):
+    """new_store("file" | "postgresql") -> the settings of a new, empty store of that kind."""
     made = []
 
     def make(kind: str) -> dict[str, str]:
@@ -57,7 +58,7 @@ def fresh_schema(request) -> str:
 def fill(settings: dict[str, str]) -> None:
     """Give a store comments in every state moderation leaves: edited, hidden, pending, deleted."""
     app = create_app(settings)
-    store = app.extensions["comments_store"]
+    store = app_state(app).store
     try:
         store.add("Ann", "first")
         store.add("Bob", "to be *edited*")
@@ -88,8 +89,8 @@ DIRECTIONS = [("file", "file"), ("file", "postgresql"), ("postgresql", "file"), 
 
 
 @pytest.mark.parametrize(("source", "target"), DIRECTIONS)
-def test_export_then_import_copies_every_comment_and_its_state(store_settings, tmp_path, source, target):
-    origin = store_settings(source)
+def test_export_then_import_copies_every_comment_and_its_state(new_store, tmp_path, source, target):
+    origin = new_store(source)
     fill(origin)
     backup = tmp_path / "backup.json"
     result = flask_cli("export-json", str(backup), **origin)
@@ -106,7 +107,7 @@ def test_export_then_import_copies_every_comment_and_its_state(store_settings, t
     # Standard output and the file hold the same bytes.
     assert export(origin) == backup.read_bytes()
 
-    copy = store_settings(target)
+    copy = new_store(target)
     assert "imported 6 comments" in import_file(copy, backup)
     assert export(copy) == backup.read_bytes()
     # A second run adds nothing.
@@ -124,8 +125,8 @@ def test_export_then_import_copies_every_comment_and_its_state(store_settings, t
     assert added.headers["Location"] == "/api/comments/7"
 
 
-def test_round_trip_file_to_postgresql_to_file_keeps_every_comment(store_settings, tmp_path):
-    first, database, last = store_settings("file"), store_settings("postgresql"), store_settings("file")
+def test_round_trip_file_to_postgresql_to_file_keeps_every_comment(new_store, tmp_path):
+    first, database, last = new_store("file"), new_store("postgresql"), new_store("file")
     fill(first)
     one, two = tmp_path / "one.json", tmp_path / "two.json"
     export(first, str(one))
@@ -139,8 +140,8 @@ def test_round_trip_file_to_postgresql_to_file_keeps_every_comment(store_setting
 
 
 @pytest.mark.parametrize("target", ["file", "postgresql"])
-def test_import_merges_into_a_store_in_use_and_keeps_id_order(store_settings, tmp_path, target):
-    settings = store_settings(target)
+def test_import_merges_into_a_store_in_use_and_keeps_id_order(new_store, tmp_path, target):
+    settings = new_store(target)
     client = create_app(settings).test_client()
     client.post("/api/comments", data={"author": "a", "text": "one"})
     client.post("/api/comments", data={"author": "a", "text": "two"})
@@ -165,10 +166,8 @@ def test_import_merges_into_a_store_in_use_and_keeps_id_order(store_settings, tm
 
 
 @pytest.mark.parametrize("kind", ["file", "postgresql"])
-def test_an_export_taken_while_posts_land_holds_every_acknowledged_comment(
-    start_server, store_settings, kind
-):
-    settings = store_settings(kind)
+def test_an_export_taken_while_posts_land_holds_every_acknowledged_comment(start_server, new_store, kind):
+    settings = new_store(kind)
     server = start_server(workers=4, **settings)
     acknowledged: list[str] = []
     stop = threading.Event()

@@ -6,6 +6,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from comments_app import config, create_app
+from comments_app.state import app_state
 
 HASH = generate_password_hash("pw")
 
@@ -84,28 +85,28 @@ def test_settings_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("COMMENTS_FILE", str(tmp_path / "env.json"))
     monkeypatch.setenv("COMMENTS_AUTH_USERS", f"alice:{HASH}, bob:{HASH}")
     monkeypatch.setenv("COMMENTS_AUTH_SCOPE", "WRITE")
-    settings = create_app().extensions["comments_settings"]
+    settings = app_state(create_app()).settings
     assert settings.file == tmp_path / "env.json"
     assert settings.auth_users == {"alice": HASH, "bob": HASH}
     assert settings.auth_scope == "write"
 
 
 def test_moderation_settings_default_and_parse(tmp_path, monkeypatch):
-    settings = create_app({"COMMENTS_FILE": str(tmp_path / "c.json")}).extensions["comments_settings"]
+    settings = app_state(create_app({"COMMENTS_FILE": str(tmp_path / "c.json")})).settings
     assert (settings.moderation, settings.edit_window, settings.secret_key) == ("off", 900, None)
     assert settings.admin_users == {}
     monkeypatch.setenv("COMMENTS_ADMIN_USERS", f"mod:{HASH}")
     monkeypatch.setenv("COMMENTS_MODERATION", "PRE")
     monkeypatch.setenv("COMMENTS_EDIT_WINDOW", "60")
     monkeypatch.setenv("COMMENTS_SECRET_KEY", "0123456789abcdef")
-    settings = create_app({"COMMENTS_FILE": str(tmp_path / "c.json")}).extensions["comments_settings"]
+    settings = app_state(create_app({"COMMENTS_FILE": str(tmp_path / "c.json")})).settings
     assert settings.admin_users == {"mod": HASH}
     assert (settings.moderation, settings.edit_window) == ("pre", 60)
     assert settings.secret_key == b"0123456789abcdef"
 
 
 def test_limit_settings_parse(tmp_path):
-    settings = create_app(
+    app = create_app(
         {
             "COMMENTS_FILE": str(tmp_path / "c.json"),
             "COMMENTS_RATE_LIMIT": " 10/minute;100/day ",
@@ -113,7 +114,8 @@ def test_limit_settings_parse(tmp_path):
             "REDIS_URL": "rediss://:pw@cache.example:6380/0",
             "COMMENTS_MAX_LINKS": "0",
         }
-    ).extensions["comments_settings"]
+    )
+    settings = app_state(app).settings
     assert settings.rate_limit == "10/minute;100/day"
     assert settings.login_limit == ""
     assert settings.redis_url == "rediss://:pw@cache.example:6380/0"

@@ -9,54 +9,55 @@ import threading
 import brotli
 import pytest
 
-from comments_app import encoding
-from comments_app.compressed import CompressedBodies
+from comments_app.state import app_state
+from comments_app.web import codings
+from comments_app.web.codings import CompressedBodies
 
 
 @pytest.mark.parametrize(
     ("header", "offered", "chosen"),
     [
-        (None, encoding.CODINGS, "identity"),
-        ("", encoding.CODINGS, "identity"),
-        ("gzip, deflate, br, zstd", encoding.CODINGS, "br"),  # Chromium: equal q, br is smaller
-        ("gzip, deflate", encoding.CODINGS, "gzip"),
-        ("br;q=0.5, gzip", encoding.CODINGS, "gzip"),
-        ("gzip;q=0.2, br;q=0.1", encoding.CODINGS, "gzip"),
-        ("GZIP", encoding.CODINGS, "gzip"),
-        ("x-gzip", encoding.CODINGS, "gzip"),
-        ("*", encoding.CODINGS, "br"),
-        ("gzip;q=0, *", encoding.CODINGS, "br"),  # a coding named outranks "*"
-        ("br;q=0, gzip;q=0, *", encoding.CODINGS, "identity"),
-        ("*;q=0, gzip", encoding.CODINGS, "gzip"),
-        ("gzip;q=0", encoding.CODINGS, "identity"),
-        ("identity;q=0", encoding.CODINGS, "identity"),  # nothing acceptable: identity anyway
-        ("*;q=0", encoding.CODINGS, "identity"),
-        ("gzip;q=0.5, identity", encoding.CODINGS, "identity"),  # rated above gzip
-        ("gzip, identity;q=0.5", encoding.CODINGS, "gzip"),
-        ("deflate, zstd", encoding.CODINGS, "identity"),
+        (None, codings.CODINGS, "identity"),
+        ("", codings.CODINGS, "identity"),
+        ("gzip, deflate, br, zstd", codings.CODINGS, "br"),  # Chromium: equal q, br is smaller
+        ("gzip, deflate", codings.CODINGS, "gzip"),
+        ("br;q=0.5, gzip", codings.CODINGS, "gzip"),
+        ("gzip;q=0.2, br;q=0.1", codings.CODINGS, "gzip"),
+        ("GZIP", codings.CODINGS, "gzip"),
+        ("x-gzip", codings.CODINGS, "gzip"),
+        ("*", codings.CODINGS, "br"),
+        ("gzip;q=0, *", codings.CODINGS, "br"),  # a coding named outranks "*"
+        ("br;q=0, gzip;q=0, *", codings.CODINGS, "identity"),
+        ("*;q=0, gzip", codings.CODINGS, "gzip"),
+        ("gzip;q=0", codings.CODINGS, "identity"),
+        ("identity;q=0", codings.CODINGS, "identity"),  # nothing acceptable: identity anyway
+        ("*;q=0", codings.CODINGS, "identity"),
+        ("gzip;q=0.5, identity", codings.CODINGS, "identity"),  # rated above gzip
+        ("gzip, identity;q=0.5", codings.CODINGS, "gzip"),
+        ("deflate, zstd", codings.CODINGS, "identity"),
         ("br, gzip", ("gzip",), "gzip"),  # only what has a copy is offered
         ("br", ("gzip",), "identity"),
         ("br, gzip", (), "identity"),
-        ("gzip;q=nonsense, br", encoding.CODINGS, "br"),
+        ("gzip;q=nonsense, br", codings.CODINGS, "br"),
     ],
 )
 def test_choose_honours_q_values(header, offered, chosen):
-    assert encoding.choose(header, offered) == chosen
+    assert codings.choose(header, offered) == chosen
 
 
 def test_each_coding_has_its_own_etag():
-    tags = {encoding.tagged("abc", coding) for coding in ("identity", *encoding.CODINGS)}
+    tags = {codings.tagged("abc", coding) for coding in ("identity", *codings.CODINGS)}
     assert len(tags) == 3
-    assert encoding.tagged("abc", "identity") == "abc"
+    assert codings.tagged("abc", "identity") == "abc"
 
 
 def test_compress_is_reversible_and_repeatable():
     body = b'[{"id": 1, "text": "hello"}]\n' * 100
-    assert gzip.decompress(encoding.compress(body, "gzip")) == body
-    assert brotli.decompress(encoding.compress(body, "br")) == body
-    assert encoding.compress(body, "gzip") == encoding.compress(body, "gzip")
+    assert gzip.decompress(codings.compress(body, "gzip")) == body
+    assert brotli.decompress(codings.compress(body, "br")) == body
+    assert codings.compress(body, "gzip") == codings.compress(body, "gzip")
     with pytest.raises(ValueError):
-        encoding.compress(body, "zstd")
+        codings.compress(body, "zstd")
 
 
 def test_concurrent_requests_for_a_version_compress_it_once():
@@ -93,7 +94,7 @@ def test_old_versions_are_dropped():
 
 
 def test_the_list_is_compressed_once_per_version_not_per_request(app, client):
-    compressed = app.extensions["comments_compressed"]
+    compressed = app_state(app).compressed
     client.post("/api/comments", data={"author": "Ann", "text": "one"})
     for _ in range(5):
         response = client.get("/api/comments", headers={"Accept-Encoding": "gzip"})

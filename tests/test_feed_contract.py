@@ -9,14 +9,15 @@ import time
 import pytest
 
 from comments_app import create_app
-from comments_app.stores.feed import VersionGone, VersionUnknown
+from comments_app.model.versions import VersionGone, VersionUnknown
+from comments_app.state import app_state
 from comments_app.stores.jsonfile import JsonFileStore
 
 
 @pytest.fixture
 def stores(store_settings):
     """Two instances of one store: as two workers, or two servers, see it."""
-    made = [create_app(store_settings).extensions["comments_store"] for _ in range(2)]
+    made = [app_state(create_app(store_settings)).store for _ in range(2)]
     yield made
     for store in made:
         store.close()
@@ -105,7 +106,7 @@ def test_an_unknown_version_is_refused(stores, since):
 
 
 def test_a_version_from_another_store_is_refused(store_settings, tmp_path):
-    store = create_app(store_settings).extensions["comments_store"]
+    store = app_state(create_app(store_settings)).store
     other = JsonFileStore(tmp_path / "other.json")
     other.add("a", "one")
     store.add("a", "one")
@@ -155,7 +156,7 @@ def test_a_torn_journal_entry_is_off_the_chain(tmp_path):
 
 
 def test_postgres_answers_gone_before_its_history_began(pg_url):
-    store = create_app({"DATABASE_URL": pg_url}).extensions["comments_store"]
+    store = app_state(create_app({"DATABASE_URL": pg_url})).store
     store.add("a", "one")
     old = store.snapshot().etag
     store.add("a", "two")

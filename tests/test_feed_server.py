@@ -15,17 +15,12 @@ MOD = ("mod", "mod-secret")
 NEXT = re.compile(r'^<([^>]+)>; rel="next"$')
 
 
-@pytest.fixture(params=["json", "postgresql"])
-def store_settings(request, comments_file):
-    settings = {"COMMENTS_ADMIN_USERS": f"mod:{generate_password_hash(MOD[1])}"}
-    if request.param == "json":
-        return {**settings, "COMMENTS_FILE": str(comments_file)}
-    return {**settings, "DATABASE_URL": request.getfixturevalue("pg_url")}
-
-
 @pytest.fixture
 def server(start_server, store_settings):
-    return start_server(workers=4, **store_settings)
+    """A server on a fresh store of each kind, with a moderator."""
+    return start_server(
+        workers=4, COMMENTS_ADMIN_USERS=f"mod:{generate_password_hash(MOD[1])}", **store_settings
+    )
 
 
 def post(url: str, text: str) -> requests.Response:

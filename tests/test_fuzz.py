@@ -24,6 +24,8 @@ SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 SECONDS = os.environ.get("FUZZ_SECONDS", "40")
 MODERATOR = ("mod", "fuzz-moderator-pw")
 
+pytestmark = pytest.mark.fuzz
+
 
 def run_schemathesis(server, tmp_path: Path, seed: str) -> subprocess.CompletedProcess:
     return subprocess.run(

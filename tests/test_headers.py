@@ -129,6 +129,6 @@ def test_a_handler_keeps_its_own_policy(comments_file):
     ],
 )
 def test_json_answers_are_told_apart_by_their_media_type(content_type, expected):
-    from comments_app.headers import is_json
+    from comments_app.web.headers import is_json
 
     assert is_json(content_type) is expected

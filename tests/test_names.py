@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from comments_app.validation import clean_comment
+from comments_app.model.validation import clean_comment
 
 LOOK_ALIKES = [
     ("Admin\u200b", "U+200B ZERO WIDTH SPACE"),

@@ -9,7 +9,7 @@ import sys
 import pytest
 from openapi_spec_validator import validate
 
-from comments_app import apidoc
+from comments_app.web.api import apidoc
 
 from . import contract
 
@@ -69,7 +69,7 @@ def test_the_contract_needs_no_login(tmp_path, comments_file, path):
 @pytest.mark.parametrize("field", ["author", "text"])
 def test_the_described_characters_are_the_ones_the_server_takes(field):
     """Every code point, between two letters: the description and validation.py agree."""
-    from comments_app.validation import clean_comment
+    from comments_app.model.validation import clean_comment
 
     pattern = re.compile(apidoc.description()["components"]["schemas"][field.title()]["pattern"])
     other = {"author": "Ann", "text": "Hi"}

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from comments_app.stores.base import encode_comment, encode_list, new_comment
+from comments_app.model.comment import new_comment
+from comments_app.stores.layout import encode_comment, encode_list
 
 from .conftest import run_script
 
@@ -422,8 +423,8 @@ from pathlib import Path
 
 import gevent
 
-from comments_app.limitstorage import SqliteStorage
-from comments_app.stores.idempotency import SqliteRecords
+from comments_app.stores.ratelimits import SqliteStorage
+from comments_app.stores.jsonfile.idempotency import SqliteRecords
 
 folder = Path(sys.argv[1])
 limits = SqliteStorage(path=str(folder / "limits.sqlite3"))

@@ -8,7 +8,7 @@ import pytest
 import requests
 from werkzeug.security import generate_password_hash
 
-from comments_app.spam import count_links
+from comments_app.model.spam import count_links
 
 
 def stored(comments_file) -> dict[str, dict]:

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from comments_app import create_app
+from comments_app.state import app_state
 from comments_app.stores import StoreError
-from comments_app.stores.base import CommentNotFound, parse_list
+from comments_app.stores.contract import CommentNotFound
 from comments_app.stores.jsonfile import JsonFileStore
+from comments_app.stores.layout import parse_list
 from comments_app.stores.postgres import PostgresStore
 
 from . import storm
@@ -25,12 +27,12 @@ from . import storm
 def store_app(store_settings):
     app = create_app(store_settings)
     yield app
-    app.extensions["comments_store"].close()
+    app_state(app).store.close()
 
 
 @pytest.fixture
 def store(store_app):
-    return store_app.extensions["comments_store"]
+    return app_state(store_app).store
 
 
 def test_empty_store_lists_nothing(store):
@@ -56,7 +58,7 @@ def test_add_returns_the_comment_and_the_new_list(store):
 
 
 def test_ids_are_unique_and_increasing_across_store_instances(store_settings):
-    stores = [create_app(store_settings).extensions["comments_store"] for _ in range(3)]
+    stores = [app_state(create_app(store_settings)).store for _ in range(3)]
     results: list[int] = []
 
     def write(store):
@@ -99,7 +101,7 @@ def await_seen(store, check) -> None:
 
 
 def test_another_instances_write_is_seen(store_settings):
-    first, second = (create_app(store_settings).extensions["comments_store"] for _ in range(2))
+    first, second = (app_state(create_app(store_settings)).store for _ in range(2))
     first.snapshot()
     time.sleep(0.2)  # let PostgreSQL's listener start, so that it is what is tested
     second.add("b", "from the second")
@@ -253,7 +255,7 @@ def test_ids_are_never_reused_after_deleting_the_last(store_settings, store):
     store.delete(2)
     assert store.add("a", "three")[0]["id"] == 3
     store.delete(3)
-    fresh = create_app(store_settings).extensions["comments_store"]
+    fresh = app_state(create_app(store_settings)).store
     assert fresh.add("a", "four")[0]["id"] == 4
     fresh.close()
 
@@ -277,7 +279,7 @@ def test_every_change_changes_the_etag(store):
 
 
 def test_changes_made_by_another_instance_are_seen(store_settings):
-    first, second = (create_app(store_settings).extensions["comments_store"] for _ in range(2))
+    first, second = (app_state(create_app(store_settings)).store for _ in range(2))
     first.add("a", "one")
     first.add("a", "two")
     first.snapshot()
@@ -294,10 +296,10 @@ def test_changes_made_by_another_instance_are_seen(store_settings):
 
 
 def test_secret_key_is_shared_by_the_instances_of_one_store(store_settings, tmp_path):
-    first, second = (create_app(store_settings).extensions["comments_store"] for _ in range(2))
+    first, second = (app_state(create_app(store_settings)).store for _ in range(2))
     assert len(first.secret_key()) >= 32
     assert first.secret_key() == second.secret_key()
-    configured = create_app({**store_settings, "COMMENTS_SECRET_KEY": "k" * 20}).extensions["comments_store"]
+    configured = app_state(create_app({**store_settings, "COMMENTS_SECRET_KEY": "k" * 20})).store
     assert configured.secret_key() == b"k" * 20
     for store in (first, second, configured):
         store.close()
@@ -417,7 +419,7 @@ def test_storm_of_adds_edits_and_deletes_from_several_processes(store_settings, 
         assert process.exitcode == 0
     acknowledged = read_log(log)
     assert len(acknowledged) == 4 * (12 * 2 + 4)
-    store = create_app(store_settings).extensions["comments_store"]
+    store = app_state(create_app(store_settings)).store
     check_storm(store, acknowledged, complete=True)
     ids = [number for kind, number, _ in acknowledged if kind == "add"]
     assert sorted(ids) == list(range(1, 4 * 12 + 1))
@@ -436,7 +438,7 @@ def test_kill_9_in_a_storm_leaves_a_valid_store_with_everything_acknowledged(sto
             os.kill(process.pid, signal.SIGKILL)
         for process in processes:
             process.join(10)
-        store = create_app(store_settings).extensions["comments_store"]
+        store = app_state(create_app(store_settings)).store
         check_storm(store, read_log(log), complete=False)
         store.close()
     assert len(read_log(log)) >= 3 * 40
@@ -457,7 +459,7 @@ def test_json_get_by_id_never_parses_the_whole_file(tmp_path, monkeypatch):
     def must_not_parse(body):
         raise AssertionError("the whole file was parsed")
 
-    monkeypatch.setattr("comments_app.stores.jsonfile.parse_list", must_not_parse)
+    monkeypatch.setattr("comments_app.stores.jsonfile.store.parse_list", must_not_parse)
     assert reader.get(30)["text"] == "comment 29"
     assert reader.get(8) is None
     assert len(json.loads(reader.snapshot().body)) == 49

@@ -26,10 +26,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from comments_app.stores.base import STATUSES, CommentNotFound
+from comments_app.model.comment import STATUSES
+from comments_app.model.validation import LIMITS, clean_comment
+from comments_app.stores.contract import CommentNotFound
 from comments_app.stores.jsonfile import JsonFileStore
 from comments_app.stores.postgres import PostgresStore
-from comments_app.validation import LIMITS, clean_comment
 
 words = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
 

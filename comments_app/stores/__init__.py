@@ -1,15 +1,18 @@
-"""The comment stores: the shared contract (base.py) and one module per backend.
+"""The comment stores: one contract (contract.py), one package per backend.
 
-open_store(settings) picks the backend: PostgreSQL when DATABASE_URL is set,
-otherwise the JSON file.
+open_store(settings) picks the backend: PostgreSQL when DATABASE_URL is set, otherwise
+the JSON file. What every backend shares is here too: the bytes they write (layout.py),
+pages and changes (feed.py), the export format (backup.py), the Idempotency-Key
+capability (idempotency.py), and where the abuse limits count (ratelimits.py).
 """
 
 from __future__ import annotations
 
 from ..config import Settings
-from .base import Snapshot, Store, StoreError
+from .contract import CommentNotFound, Snapshot, Store, StoreError
+from .idempotency import IdempotencyRecords
 
-__all__ = ["Snapshot", "Store", "StoreError", "open_idempotency", "open_store"]
+__all__ = ["CommentNotFound", "Snapshot", "Store", "StoreError", "open_idempotency", "open_store"]
 
 
 def open_store(settings: Settings) -> Store:
@@ -24,13 +27,13 @@ def open_store(settings: Settings) -> Store:
     return JsonFileStore(settings.file, settings.secret_key)
 
 
-def open_idempotency(settings: Settings, store: Store):
+def open_idempotency(settings: Settings, store: Store) -> IdempotencyRecords:
     """Return where Idempotency-Key records live: beside the comments, in the same store."""
     if settings.database_url:
-        from .postgres_idempotency import PostgresRecords
+        from .postgres.idempotency import PostgresRecords
 
         return PostgresRecords(store)
-    from .idempotency import SqliteRecords
+    from .jsonfile.idempotency import SqliteRecords
 
     path = settings.file
     return SqliteRecords(path.with_name(path.stem + ".idempotency.sqlite3"))

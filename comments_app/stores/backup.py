@@ -16,13 +16,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .base import STATUSES, encode_comment, encode_list, is_deleted, normalize, parse_list, stamp
+from ..model.comment import MAX_ID, STATUSES, is_deleted, normalize, stamp
+from .layout import encode_comment, encode_list, parse_list
 
 # What a record may hold; anything else in an imported file is left out.
 FIELDS = ("id", "author", "text", "created", "edited", "status", "deleted")
 TIMES = ("created", "edited", "deleted")
-# PostgreSQL's bigint: ids must fit both stores.
-MAX_ID = 2**63 - 1
 
 
 def encode_export(records: Iterable[Mapping]) -> bytes:

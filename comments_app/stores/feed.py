@@ -10,23 +10,12 @@ from __future__ import annotations
 
 import bisect
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from .base import encode_list
-
-# The id of a published record in the stores' layout, read without parsing it.
-PUBLIC_ID = re.compile(rb'\{"id": (-?\d+)[,}]')
-
-
-class VersionUnknown(ValueError):
-    """A since value that is malformed, from the future, or from another store or epoch."""
-
-
-class VersionGone(LookupError):
-    """A since value older than the history the store keeps: the client reloads."""
+from ..model.versions import changes_etag, page_etag
+from .layout import encode_list, line_id
 
 
 @dataclass(frozen=True)
@@ -68,17 +57,6 @@ class PublicLines:
         return chosen, (line_id(chosen[0]) if chosen and start > 0 else None)
 
 
-def line_id(line: bytes) -> int:
-    match = PUBLIC_ID.match(line)
-    if match is None:  # a store's own layout always matches; parse anything else
-        return int(json.loads(line)["id"])
-    return int(match.group(1))
-
-
-def page_etag(etag: str, limit: int, before: int | None) -> str:
-    return f"{etag}.p{limit}" + ("" if before is None else f".b{before}")
-
-
 def make_page(etag: str, public: PublicLines, limit: int, before: int | None) -> Page:
     lines, after = public.page(limit, before)
     return Page(page_etag(etag, limit, before), encode_list(lines), after, etag)
@@ -95,4 +73,4 @@ def make_changes(version: str, since: str, comments: Sequence[bytes], removed: S
         + json.dumps(sorted(removed)).encode()
         + b"}\n"
     )
-    return Changes(f"{version}.s{since}", body, not comments and not removed, version)
+    return Changes(changes_etag(version, since), body, not comments and not removed, version)

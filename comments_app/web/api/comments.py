@@ -1,0 +1,225 @@
+"""The comments blueprint: list, add, edit and delete comments.
+
+Auth is attached from outside (guards/auth.py for logins, guards/editors.py for who may
+change a comment): the handlers carry no auth code. They read the body as the request
+hands it on (request.fields), and who is editing as the editors guard left it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Blueprint, current_app, request, url_for
+from werkzeug.routing import BaseConverter
+
+from ...model import tokens
+from ...model.comment import MAX_ID, PENDING, PUBLISHED, SPAM, STATUSES, public_view
+from ...model.editing import edit_as
+from ...model.spam import verdict
+from ...model.validation import clean_changes, clean_comment
+from ...model.versions import VERSION_FORM, VersionGone, VersionUnknown, changes_etag, page_etag
+from ...state import app_state
+from ...stores.contract import Snapshot
+from ...stores.layout import encode_comment
+from .. import codings, endpoints
+from ..errors import APIError
+from ..prefer import wants_minimal
+
+bp = Blueprint(endpoints.COMMENTS, __name__)
+
+# GET /api/comments?limit=N: the most comments one page may hold.
+MAX_LIMIT = 500
+# The header every list answer carries: the version a client passes back as ?since=.
+VERSION_HEADER = "Comments-Version"
+JSON = "application/json"
+
+
+class CommentId(BaseConverter):
+    """One URL per comment: ASCII digits, no leading zeros (no fullwidth or Arabic-Indic ones)."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value: str) -> int:
+        # An id past MAX_ID is refused by _ids_in_range, with a 404: a ValidationError
+        # here would leave werkzeug answering 405 for some methods.
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+# Before the routes below: they are added to the app's map when it registers the blueprint.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("comment_id", CommentId))
+
+
+@bp.url_value_preprocessor
+def _ids_in_range(endpoint: str | None, values: dict | None) -> None:
+    if values and values.get("comment_id", 0) > MAX_ID:
+        raise APIError(404, f"there is no comment with id {values['comment_id']}")
+
+
+def json_response(body: bytes, status: int = 200, etag: str | None = None):
+    """Answer JSON bytes; the headers are built as one list, not set one by one."""
+    headers = [("Content-Type", JSON)]
+    if etag is not None:
+        headers.append(("ETag", f'"{etag}"'))
+    return current_app.response_class(body, status=status, headers=headers)
+
+
+def list_headers(tag: str, coding: str, version: str) -> list[tuple[str, str]]:
+    """Return the headers of a list answer (the list, a page, changes) in a coding."""
+    headers = [("Content-Type", JSON), *not_modified_headers(tag, version)]
+    if coding != codings.IDENTITY:
+        headers.append(("Content-Encoding", coding))
+    return headers
+
+
+def not_modified_headers(tag: str, version: str) -> list[tuple[str, str]]:
+    """Return the headers of a list's 304: its coding's ETag, what it varies on, its version."""
+    return [("ETag", f'"{tag}"'), ("Vary", "Accept-Encoding"), (VERSION_HEADER, version)]
+
+
+def encoded_response(snapshot: Snapshot, coding: str, status: int = 200, version: str | None = None):
+    """Answer a list (or a page of it, or its changes) in the chosen coding, with that
+    coding's own ETag; the representation's ETag keys its compressed copy."""
+    body = snapshot.body
+    if coding != codings.IDENTITY:
+        body = app_state().compressed.get(snapshot.etag, coding, body)
+    headers = list_headers(
+        codings.tagged(snapshot.etag, coding), coding, snapshot.etag if version is None else version
+    )
+    return current_app.response_class(body, status=status, headers=headers)
+
+
+@bp.get("/api/comments")
+@bp.get("/comments.json")
+def list_comments():
+    """Answer the list, a page of it (?limit=, ?before=) or its changes (?since=),
+    or 304 when the client's copy is current (a stat, no read)."""
+    store = app_state().store
+    coding = codings.choose(request.headers.get("Accept-Encoding"))
+    since, limit, before = list_arguments(request.args)
+    version = store.etag()
+    if since is not None:
+        etag = changes_etag(version, since)
+    elif limit is not None:
+        etag = page_etag(version, limit, before)
+    else:
+        etag = version
+    if request.if_none_match:
+        tagged = codings.tagged(etag, coding)
+        if request.if_none_match.contains_weak(tagged):
+            # Typed JSON, as the list is, for the headers hook; werkzeug drops the type from a 304.
+            headers = [("Content-Type", JSON), *not_modified_headers(tagged, version)]
+            return current_app.response_class(b"", status=304, headers=headers)
+    if since is not None:
+        return changes_response(since, coding)
+    if limit is not None:
+        page = store.page(limit, before)
+        response = encoded_response(Snapshot(page.etag, page.body), coding, version=page.version)
+        if page.next is not None:
+            response.headers["Link"] = f'<{request.path}?limit={limit}&before={page.next}>; rel="next"'
+        return response
+    return encoded_response(store.snapshot(), coding)
+
+
+def changes_response(since: str, coding: str):
+    try:
+        changes = app_state().store.changes(since)
+    except VersionUnknown as error:
+        raise APIError(400, f"since: {error}", fields={"since": str(error)}) from None
+    except VersionGone as error:
+        raise APIError(410, f"since: {error}; load the list again", fields={"since": str(error)}) from None
+    return encoded_response(Snapshot(changes.etag, changes.body), coding, version=changes.version)
+
+
+def list_arguments(args: Mapping) -> tuple[str | None, int | None, int | None]:
+    """Return (since, limit, before) from the query; refuse a bad one, naming it."""
+    problems = {}
+    since = args.get("since")
+    limit = args.get("limit")
+    before = args.get("before")
+    if since is not None and not VERSION_FORM.fullmatch(since):
+        problems["since"] = "since must be a Comments-Version header's value"
+    if limit is not None:
+        if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT):
+            problems["limit"] = f"limit must be a whole number from 1 to {MAX_LIMIT}"
+        else:
+            limit = int(limit)
+    if before is not None:
+        if limit is None:
+            problems["before"] = "before needs a limit: follow the Link header's next page"
+        elif not (before.isascii() and before.isdigit() and 1 <= int(before) <= MAX_ID):
+            problems["before"] = "before must be a cursor from a Link header"
+        else:
+            before = int(before)
+    if since is not None and (limit is not None or before is not None):
+        problems["since"] = "since cannot be combined with limit or before"
+    if problems:
+        raise APIError(400, "; ".join(problems.values()), fields=problems)
+    return since, limit, before
+
+
+@bp.post("/api/comments")
+@bp.post("/comments.json")
+def add_comment():
+    """Store a comment; answer 201 with the updated list, as tutorial front ends expect,
+    or, under pre-moderation or when the spam signals hold it, 202 with the comment alone,
+    pending. With Prefer: return=minimal (RFC 7240) a 201 is the new comment alone. A
+    honeypot's catch is kept as spam and answered as any comment would be."""
+    fields = request.fields
+    cleaned, errors = clean_comment(fields)
+    if errors:
+        raise APIError(400, "; ".join(errors.values()), fields=errors)
+    state = app_state()
+    store = state.store
+    usual = PENDING if state.settings.moderation == "pre" else PUBLISHED
+    status = verdict(fields, cleaned, state.settings.max_links) or usual
+    comment, snapshot = store.add(cleaned["author"], cleaned["text"], status)
+    if status == SPAM:
+        # Answered like any comment: the bot learns nothing from the answer.
+        comment, status = {**comment, "status": usual}, usual
+    location = url_for(".get_comment", comment_id=comment["id"])
+    if status == PENDING:
+        response = json_response(encode_comment(comment), 202)
+    elif wants_minimal(request.headers):
+        # As GET /api/comments/<id> will show it: a published comment carries no status.
+        response = json_response(encode_comment(public_view(comment)), 201)
+        response.headers["Preference-Applied"] = "return=minimal"
+        response.headers["Content-Location"] = location
+        response.headers["Location"] = location
+    else:
+        coding = codings.choose(request.headers.get("Accept-Encoding"))
+        response = encoded_response(snapshot, coding, 201)
+        response.headers["Location"] = location
+        # The body is the list, not the new comment: say so, so caches file it rightly.
+        response.headers["Content-Location"] = request.path
+    response.vary.add("Prefer")
+    response.headers[tokens.HEADER] = tokens.make(store.secret_key(), comment["id"])
+    return response
+
+
+@bp.get("/api/comments/<comment_id:comment_id>")
+def get_comment(comment_id: int):
+    comment = app_state().store.get(comment_id)
+    if comment is None:
+        raise APIError(404, f"there is no comment with id {comment_id}")
+    return json_response(encode_comment(comment))
+
+
+@bp.patch("/api/comments/<comment_id:comment_id>")
+def edit_comment(comment_id: int):
+    """Change a comment's author or text (or, for moderators, its status); answer it."""
+    changes, errors = clean_changes(request.fields, STATUSES)
+    if errors:
+        raise APIError(400, "; ".join(errors.values()), fields=errors)
+    state = app_state()
+    changes = edit_as(request.editor, changes, state.settings.moderation)
+    comment, _ = state.store.update(comment_id, changes)
+    return json_response(encode_comment(comment))
+
+
+@bp.delete("/api/comments/<comment_id:comment_id>")
+def delete_comment(comment_id: int):
+    app_state().store.delete(comment_id)
+    return current_app.response_class(status=204)

@@ -1,0 +1,62 @@
+"""GET /healthz: 200 only when the store can be read and written, 503 saying why otherwise.
+
+Cheap enough for a platform that asks every few seconds: the list comes from the
+store's cache, the comments are counted once per version, and writability is asked
+of the file system or the database, never tried by writing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from flask import Blueprint, current_app, jsonify
+
+from ...state import app_state
+from ...stores.contract import Snapshot, StoreError
+
+bp = Blueprint("health", __name__)
+
+_counted: tuple[str, int] = ("", 0)
+_count_lock = threading.Lock()
+
+
+def count(snapshot: Snapshot) -> int:
+    """Return how many comments the list holds, parsing it once per version."""
+    global _counted
+    with _count_lock:
+        if _counted[0] != snapshot.etag:
+            _counted = (snapshot.etag, len(json.loads(snapshot.body)))
+        return _counted[1]
+
+
+@bp.get("/healthz")
+def healthz():
+    store = app_state().store
+    facts: dict = {"store": store.kind, "writable": False}
+    problem = None
+    try:
+        # Asked first: what stops writes may stop reads too (the key file the file
+        # store makes under its lock), and it is the more useful reason.
+        problem = store.write_problem()
+        snapshot = store.snapshot()
+        facts.update(comments=count(snapshot), version=snapshot.etag)
+    except StoreError as error:
+        current_app.logger.error("health check failed: %s", error.detail)
+        message = f"the comments store cannot be written: {problem}" if problem else str(error)
+        return answer(503, error=message, status="failing", **facts)
+    if problem is not None:
+        current_app.logger.error("health check failed: %r cannot be written: %s", store, problem)
+        message = f"the comments store cannot be written: {problem}"
+        return answer(503, error=message, status="failing", **facts)
+    return answer(200, status="ok", **{**facts, "writable": True})
+
+
+def answer(code: int, **body):
+    """Return the health report; a 503 has the one error shape, {"error": …}, and the facts.
+
+    Like every JSON answer it is marked no-cache by the headers hook (web/headers.py).
+    """
+    response = jsonify(body)
+    response.status_code = code
+    return response

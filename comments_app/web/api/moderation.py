@@ -1,0 +1,35 @@
+"""The moderation blueprint: every comment with its status, for moderators.
+
+Moderators' auth is attached from outside (guards/auth.py, protect_moderation); changes
+go through PATCH and DELETE on /api/comments/<id> (comments.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, request
+
+from ...model.comment import STATUSES
+from ...state import app_state
+from .. import endpoints
+from ..errors import APIError
+
+bp = Blueprint(endpoints.MODERATION, __name__)
+
+
+@bp.get("/api/moderation/comments")
+def list_for_moderation():
+    """Answer every comment not deleted, oldest first, each with its status (?status= filters)."""
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        raise APIError(
+            400, f"status must be one of {', '.join(STATUSES)}", fields={"status": "unknown status"}
+        )
+    comments = app_state().store.moderation(status)
+    body = json.dumps(comments, ensure_ascii=False).encode()
+    response = current_app.response_class(body, content_type="application/json")
+    # Not no-cache as other API answers (web/headers.py keeps what a handler sets):
+    # what moderators see is not for any cache to keep.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,27 @@
+"""The blueprints' and endpoints' names, spelled once: the guards attach by them, the API
+registers under them, and the list cache knows its paths from here."""
+
+from __future__ import annotations
+
+from flask import Request
+
+COMMENTS = "comments"
+MODERATION = "moderation"
+
+LIST = f"{COMMENTS}.list_comments"
+ADD = f"{COMMENTS}.add_comment"
+GET = f"{COMMENTS}.get_comment"
+EDIT = f"{COMMENTS}.edit_comment"
+DELETE = f"{COMMENTS}.delete_comment"
+# The endpoints that change one comment, each with the comment's id in the URL.
+CHANGES = frozenset({EDIT, DELETE})
+
+# Where the list is: the API's address and the tutorial's older one.
+LIST_PATHS = ("/api/comments", "/comments.json")
+# The methods that only read (RFC 9110).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def is_new_comment(request: Request) -> bool:
+    """Tell whether the request posts a new comment."""
+    return request.method == "POST" and request.blueprint == COMMENTS
