@@ -14,6 +14,7 @@ reclaims it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import threading
@@ -206,6 +207,8 @@ class PostgresStore:
         self._changes = 0
         self._checked = -1
         self._stop = threading.Event()
+        # This store's own channel: close() wakes its listener there, and no other.
+        self._stop_channel = f"comments_stop_{secrets.token_hex(8)}"
         self._listener: threading.Thread | None = None
         self._refresh_lock = threading.Lock()
 
@@ -542,6 +545,7 @@ class PostgresStore:
                     self.url, autocommit=True, connect_timeout=max(2, round(self.timeout))
                 ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {self._stop_channel}")
                     # Changes made while nobody listened were not heard: count one.
                     self._changes += 1
                     self._listening = True
@@ -551,6 +555,8 @@ class PostgresStore:
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0):
                             self._changes += 1
+                            if self._stop.is_set():
+                                break
             except psycopg.Error as error:
                 if healthy:
                     log.warning("stopped listening for comment changes: %s", self.redact(first_line(error)))
