@@ -32,6 +32,9 @@ secure_scheme_headers: dict[str, str] = {}
 # the platform's router logs every request already (Heroku: DYNO set).
 accesslog = "-" if settings.access_log else None
 errorlog = "-"
+# gunicorn's control socket (gunicornc: change the worker count, stop) is not used here, and
+# its default path is one per user, which every gunicorn of that user would take over.
+control_socket_disable = True
 
 
 def on_starting(server):
