@@ -1,21 +1,28 @@
-# The entry points: make run, make test, make bench, make lint, make ui.
+# The entry points: make run, make test, make test-fast, make bench, make lint, make ui.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 UI_INSTALLED := ui/node_modules/.package-lock.json
 
-.PHONY: run test test-python test-ui lint bench ui clean
+.PHONY: run test test-fast test-python test-ui lint bench ui clean
 
 run: $(INSTALLED)
 	$(BIN)/gunicorn wsgi:app
 
 test: $(INSTALLED) lint test-ui test-python
 
+# The inner loop: lint, then the tests that need no server, browser, fuzzer or build (docs/testing.md).
+test-fast: $(INSTALLED) lint
+	$(BIN)/python -m pytest -n 2 -m "not server and not browser and not fuzz and not build"
+
 # The browser tests run the committed page; tests/test_build.py fails when it is stale
 # (run make ui and commit public/): it is never rebuilt here behind the contributor's back.
+# pytest-xdist, three processes on the two cores: about a third of the suite's time is spent
+# waiting (for pages to poll, for servers and databases to answer), which a third process
+# fills. The slowest layers go first (tests/conftest.py), so no process ends alone.
 test-python: $(INSTALLED) $(UI_INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 3
 
 test-ui: $(UI_INSTALLED)
 	cd ui && npm test

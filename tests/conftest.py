@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +27,31 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 FLASK = str(Path(sys.executable).with_name("flask"))
 LISTENING = re.compile(rb"Listening at: http://[\d.]+:(\d+)")
+
+
+# The fixtures that make a test one of the slow layers (docs/testing.md): make test-fast
+# leaves these out.
+LAYER_FIXTURES = {"start_server": "server", "shared_server": "server", "browser": "browser"}
+
+
+# The slowest layers run first, so that with pytest-xdist both cores stay busy to the end
+# rather than one of them finishing a long fuzzing run alone.
+FIRST = ("fuzz", "browser", "server")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the slow layers its fixtures bring in; put the slowest first."""
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            layer = LAYER_FIXTURES.get(fixture)
+            if layer is not None:
+                item.add_marker(layer)
+
+    def rank(item: pytest.Item) -> int:
+        marked = {mark.name for mark in item.iter_markers()}
+        return next((number for number, layer in enumerate(FIRST) if layer in marked), len(FIRST))
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(autouse=True)
@@ -110,6 +137,18 @@ def flask_cli(*args: str, input: str | None = None, **settings: str) -> subproce
     )
 
 
+def eventually(read, expected, seconds: float = 10):
+    """Return read() once it equals expected, asking again until seconds have passed.
+
+    For what one instance learns of another's write through PostgreSQL's NOTIFY: it is
+    seen as soon as the notification arrives, a few milliseconds later, not at once.
+    """
+    deadline = time.monotonic() + seconds
+    while (value := read()) != expected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return value
+
+
 def run_script(script: str, *args: str, timeout: float = 60):
     """Run a Python script in a process of its own (gevent's patching stays there); return
     what it printed, as JSON."""
@@ -173,17 +212,58 @@ class Server:
             self.process.wait(10)
 
     def stop(self) -> None:
+        """Stop the server as a platform does (SIGTERM) and wait for it to exit."""
+        self.stop_soon()
+        self.wait_stopped()
+
+    def stop_soon(self) -> None:
+        """Send SIGTERM and return: a gevent worker takes a second to notice it."""
         if self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+
+    def wait_stopped(self) -> None:
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.kill()
         self.log.close()
 
 
+class Reaper:
+    """Waits, in a thread of its own, for the servers that tests are done with to exit.
+
+    A stopped gevent worker notices SIGTERM within a second and then exits: a test that is
+    done with its server need not wait for that, so the next test starts meanwhile. Every
+    server has exited by the end of the session.
+    """
+
+    def __init__(self) -> None:
+        self.stopping: queue.Queue[Server | None] = queue.Queue()
+        self.thread = threading.Thread(target=self.run, name="server-reaper", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while (server := self.stopping.get()) is not None:
+            server.wait_stopped()
+
+    def stop_soon(self, server: Server) -> None:
+        server.stop_soon()
+        self.stopping.put(server)
+
+    def close(self) -> None:
+        self.stopping.put(None)
+        self.thread.join()
+
+
+@pytest.fixture(scope="session")
+def reaper():
+    reaper = Reaper()
+    yield reaper
+    reaper.close()
+
+
 @pytest.fixture
-def start_server(tmp_path: Path):
+def start_server(tmp_path: Path, reaper: Reaper):
     """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end.
 
     The rate limit is off unless the test sets COMMENTS_RATE_LIMIT (None: the default).
@@ -208,7 +288,7 @@ def start_server(tmp_path: Path):
 
     yield start
     for server in servers:
-        server.stop()
+        reaper.stop_soon(server)
 
 
 def unprivileged() -> tuple[str, ...]:

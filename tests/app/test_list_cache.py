@@ -17,7 +17,7 @@ from comments_app.serving.list_cache import ListCache
 from comments_app.state import app_state
 from comments_app.web.guards import auth
 
-from .conftest import NO_RATE_LIMIT
+from ..conftest import NO_RATE_LIMIT
 
 
 def cache_of(app) -> ListCache:

@@ -12,8 +12,8 @@ import requests
 from comments_app import create_app
 from comments_app.state import app_state
 
-from .conftest import flask_cli
-from .test_server import storm
+from ..conftest import flask_cli
+from ..server.test_server import storm
 
 
 @pytest.fixture

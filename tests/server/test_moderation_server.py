@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from werkzeug.security import generate_password_hash
 
+from ..conftest import eventually
+
 MOD_PW = "mod-secret"
 READER_PW = "reader-secret"
 
@@ -24,6 +26,10 @@ def comment_id(response: requests.Response) -> int:
     if response.status_code == 202:
         return response.json()["id"]
     return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def listed(url: str) -> list[dict]:
+    return requests.get(url + "/api/comments", timeout=30).json()
 
 
 def patch(url: str, number: int, token: str, **body) -> requests.Response:
@@ -143,12 +149,11 @@ def test_two_instances_on_postgresql_share_tokens_through_the_secret_key(start_s
     assert edited.status_code == 200
     assert edited.json()["text"] == "edited on the second"
     for server in (first, second, stranger):
-        assert [c["text"] for c in requests.get(server.url + "/api/comments", timeout=30).json()] == [
-            "edited on the second"
-        ]
+        texts = eventually(lambda url=server.url: [c["text"] for c in listed(url)], ["edited on the second"])
+        assert texts == ["edited on the second"]
     deleted = requests.delete(second.url + "/api/comments/1", headers={"Comment-Token": token}, timeout=30)
     assert deleted.status_code == 204
-    assert requests.get(first.url + "/api/comments", timeout=30).json() == []
+    assert eventually(lambda: listed(first.url), []) == []
     assert not (tmp_path / "unused.json.key").exists()
 
 

@@ -10,9 +10,12 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
-from .conftest import ROOT, free_port, require, server_env
+from ..conftest import ROOT, free_port, require, server_env
+
+pytestmark = pytest.mark.server
 
 
 def run(*command: str, **options) -> subprocess.CompletedProcess:

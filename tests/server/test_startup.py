@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 import requests
 
-from .conftest import GUNICORN, ROOT, free_port, server_env
+from ..conftest import GUNICORN, ROOT, free_port, server_env
+
+pytestmark = pytest.mark.server
 
 
 def run_gunicorn(**settings: str) -> subprocess.CompletedProcess:

@@ -15,8 +15,8 @@ import requests
 from playwright.sync_api import expect
 from werkzeug.security import generate_password_hash
 
-from . import test_openapi
-from .conftest import ROOT, require
+from ..conftest import ROOT, require
+from ..unit import test_openapi
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 HOSTILE = [

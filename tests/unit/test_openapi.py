@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 
 from comments_app.web.api import apidoc
 
-from . import contract
+from .. import contract
 
 API_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.security import check_password_hash
 
-from .conftest import flask_cli
+from ..conftest import flask_cli
 
 BAD_SETTINGS = [
     ({"COMMENTS_AUTH_USERS": "alice"}, "COMMENTS_AUTH_USERS"),
@@ -51,7 +51,7 @@ def test_help_lists_the_commands_despite_a_wrong_setting():
 
 
 def test_an_unreachable_database_is_one_line(tmp_path):
-    from .conftest import free_port
+    from ..conftest import free_port
 
     url = f"postgresql://u:hunter2@127.0.0.1:{free_port()}/db"
     result = flask_cli("init-db", DATABASE_URL=url, COMMENTS_DB_TIMEOUT="1")

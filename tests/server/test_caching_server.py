@@ -10,7 +10,7 @@ import brotli
 import pytest
 import requests
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 DECODE = {"identity": lambda body: body, "gzip": gzip.decompress, "br": brotli.decompress}
 # What each Accept-Encoding gets: (header, coding answered).

@@ -16,7 +16,7 @@ import requests
 from comments_app.model.comment import new_comment
 from comments_app.stores.layout import encode_comment, encode_list
 
-from .conftest import run_script
+from ..conftest import run_script
 
 
 def connect(url: str) -> socket.socket:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "comments_app"
+PACKAGE = Path(__file__).resolve().parent.parent.parent / "comments_app"
 
 # Bottom to top: a module may import from its own floor or below, never above.
 FLOORS = [

@@ -12,7 +12,9 @@ import pytest
 import requests
 from werkzeug.security import generate_password_hash
 
-from .conftest import GUNICORN, ROOT, free_port, server_env
+from ..conftest import GUNICORN, ROOT, free_port, server_env
+
+pytestmark = pytest.mark.server
 
 
 def post_many(url: str, client: int, count: int) -> list[dict]:

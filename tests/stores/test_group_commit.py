@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import run_script
+from ..conftest import run_script
 
 PRELUDE = """
 import sys

@@ -7,7 +7,7 @@ import json
 import pytest
 from werkzeug.security import generate_password_hash
 
-from .conftest import ROOT, require
+from ..conftest import ROOT, require
 from .test_page import ARTIFACTS, REPORT_CSP_VIOLATIONS, Watched, post_through_form, seed
 
 MODERATOR = ("mod", "mod-pw")

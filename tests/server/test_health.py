@@ -8,7 +8,7 @@ import uuid
 import psycopg
 import requests
 
-from .conftest import unprivileged
+from ..conftest import unprivileged
 
 
 def post(url: str, text: str = "b") -> requests.Response:

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from .conftest import flask_cli, require_postgres
-from .pgcluster import Cluster
+from ..conftest import eventually, flask_cli, require_postgres
+from ..pgcluster import Cluster
 from .test_server import post_many
 
 SECRET = "pw-hunter2-secret"
@@ -25,6 +25,9 @@ def test_two_dynos_share_one_database(start_server, pg_url, tmp_path):
         results = list(pool.map(lambda n: post_many(dynos[n % 2].url, n, 10), range(12)))
     acknowledged = {c["id"]: c for result in results for c in result}
     assert len(acknowledged) == 120
+    # Each dyno hears the other's last writes through NOTIFY, milliseconds later.
+    for dyno in dynos:
+        assert eventually(lambda url=dyno.url: len(requests.get(url + "/api/comments").json()), 120) == 120
     bodies = {requests.get(dyno.url + "/api/comments").content for dyno in dynos for _ in range(4)}
     assert len(bodies) == 1
     stored = json.loads(bodies.pop())

@@ -20,7 +20,7 @@ from comments_app.stores.jsonfile import JsonFileStore
 from comments_app.stores.layout import parse_list
 from comments_app.stores.postgres import PostgresStore
 
-from . import storm
+from .. import storm
 
 
 @pytest.fixture

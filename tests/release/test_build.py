@@ -7,8 +7,11 @@ import subprocess
 from pathlib import Path
 
 import brotli
+import pytest
 
-from .conftest import ROOT, require
+from ..conftest import ROOT, require
+
+pytestmark = pytest.mark.build
 
 PUBLIC = ROOT / "public"
 VITE = ROOT / "ui" / "node_modules" / ".bin" / "vite"

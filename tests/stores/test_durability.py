@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .test_api import post
+from ..app.test_api import post
 
 
 @pytest.fixture
