@@ -15,7 +15,8 @@ the requests it answered. On a shared machine requests/s measures the neighbours
 much as the server; CPU per request does not move with them. Requests/s is shown
 as information. Each figure is min / median / max over the rounds.
 Settings: BENCH_SIZES (10,1000,10000), BENCH_SECONDS (3), BENCH_REPS (5),
-BENCH_CONNECTIONS (16).
+BENCH_CONNECTIONS (16), BENCH_COMPARE (unset; the path of another checkout: its file
+store runs too, as file@base, and file is measured against it).
 """
 
 from __future__ import annotations
@@ -51,9 +52,13 @@ SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10,1000,10000").split(",
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+# Another checkout (an earlier commit, say): its wsgi.py, comments_app and gunicorn.conf.py
+# serve the file store as file@base beside this checkout's.
+COMPARE = Path(os.environ["BENCH_COMPARE"]).resolve() if os.environ.get("BENCH_COMPARE") else None
 # For a quicker look: the servers to load (all by default), and BENCH_EXTRAS=0 to skip
 # the codings, first-load and held-connections parts.
-SERVERS = os.environ.get("BENCH_SERVERS", "file,postgresql,ceiling,floor,file-gthread,node").split(",")
+ALL_SERVERS = "file,postgresql,ceiling,floor,file-gthread,node" + (",file@base" if COMPARE else "")
+SERVERS = os.environ.get("BENCH_SERVERS", ALL_SERVERS).split(",")
 EXTRAS = os.environ.get("BENCH_EXTRAS", "1") != "0"
 MODES = os.environ.get("BENCH_MODES", "GET,304,POST").split(",")
 BIN = Path(sys.executable).parent
@@ -80,13 +85,15 @@ def replace_file(path: Path, data: bytes) -> None:
 
 
 class Process:
-    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int, log: Path) -> None:
+    def __init__(
+        self, name: str, command: list[str], env: dict[str, str], port: int, log: Path, cwd: Path = ROOT
+    ) -> None:
         self.name = name
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(log, "wb")  # noqa: SIM115 - open while the process runs
         # A session of its own: its process group is the server, master and workers.
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + 60
         while True:
@@ -134,7 +141,10 @@ def group_cpu_seconds(pgid: int) -> float:
 GTHREAD = ["--worker-class", "gthread", "--threads", "4"]
 
 
-def gunicorn(name: str, app: str, work: Path, *args: str, workers: int = 4, **settings: str) -> Process:
+def gunicorn(
+    name: str, app: str, work: Path, *args: str, workers: int = 4, cwd: Path = ROOT, **settings: str
+) -> Process:
+    """Start gunicorn in cwd: it imports the app, and reads gunicorn.conf.py, from there."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTS_") and k != "DATABASE_URL"}
     # The store benchmarks measure the stores: one wrk client posting thousands of
@@ -152,7 +162,7 @@ def gunicorn(name: str, app: str, work: Path, *args: str, workers: int = 4, **se
         # for the ceiling too: the ratio is then the project's request path alone.
         *args,
     ]
-    return Process(name, command, env, port, work / f"{name}.log")
+    return Process(name, command, env, port, work / f"{name}.log", cwd)
 
 
 def measured(process: Process, *args: str) -> tuple[float, int, float]:
@@ -210,6 +220,12 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("make bench needs wrk: apt-get install wrk", file=sys.stderr)
         return 2
+    if COMPARE and not (COMPARE / "wsgi.py").is_file():
+        print(f"BENCH_COMPARE: no wsgi.py in {COMPARE}", file=sys.stderr)
+        return 2
+    if "file@base" in SERVERS and not COMPARE:
+        print("file@base needs BENCH_COMPARE, the path of the checkout to compare with", file=sys.stderr)
+        return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="comments-bench-"))
     cluster = Cluster(fsync=True).init().start()
@@ -256,13 +272,15 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
     folder.mkdir()
     json_path = folder / "comments.json"
     gthread_path = folder / "gthread.json"
+    base_path = folder / "base.json"
     body_path = folder / "body.json"
     tutorial_path = folder / "tutorial.json"
 
     def reset_file() -> None:
         # The list of size-1 comments, then one POST through the store: the file is
         # then in the state the store leaves it in, with its hint.
-        for path in (json_path, gthread_path):
+        # file@base's too: its checkout writes the same format, one JSON comment a line.
+        for path in (json_path, gthread_path, *([base_path] if COMPARE else [])):
             replace_file(path, body)
             JsonFileStore(path).add(items[-1]["author"], items[-1]["text"])
 
@@ -315,6 +333,10 @@ def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: li
         Target("file-gthread", processes[4], reset_file),
         Target("node", processes[5], reset_tutorial),
     ]
+    if COMPARE:
+        # The same command and settings as file, but run in the other checkout.
+        processes.append(gunicorn("file@base", "wsgi:app", folder, cwd=COMPARE, COMMENTS_FILE=str(base_path)))
+        targets.append(Target("file@base", processes[-1], reset_file))
     targets = [target for target in targets if target.name in SERVERS]
     try:
         for target in targets:  # warm every worker's cache
@@ -462,7 +484,9 @@ def machine(load_before: tuple[float, ...], load_after: tuple[float, ...]) -> st
 # The verdicts: the project's CPU per request against the ceiling's, at most this much more.
 CPU_TARGET = 1.1
 CPU_MODES = ("GET", "304", "POST")
-CPU_SERVERS = ("file", "postgresql", "ceiling", "floor", "file-gthread", "node")
+CPU_SERVERS = ("file", "postgresql", "ceiling", "floor", "file-gthread", "node", "file@base")
+# This checkout's file store against BENCH_COMPARE's (file@base): within 5% of it, or better.
+BASE_TARGET = 1.05
 
 
 def spread(values: list[float] | None, digits: int = 0) -> str:
@@ -488,7 +512,8 @@ def render_cpu() -> str:
         "(gevent, the access log as configured) and 4 workers; the ceiling answers the same body and "
         "headers from memory through Flask, the floor through a plain WSGI function; "
         "file-gthread is the file store under the previous "
-        "model (gthread, 4 threads); node is the tutorial design (one process, no fsync, no lock).",
+        "model (gthread, 4 threads); node is the tutorial design (one process, no fsync, no lock)."
+        + base_note(),
         "",
         "| comments | server | GET | 304 | POST |",
         "|---:|---|---:|---:|---:|",
@@ -501,7 +526,8 @@ def render_cpu() -> str:
     out += [
         "",
         f"Project / ceiling CPU per request: the ratio of the medians, and (in brackets) the "
-        f"lowest–highest ratio of the runs paired by round; the target is at most {CPU_TARGET}.",
+        f"lowest–highest ratio of the runs paired by round; the target is at most {CPU_TARGET}"
+        + (f"; file / file@base at most {BASE_TARGET} for GET and 304." if ran_base() else "."),
         "",
         "| comments | ratio | value | target |",
         "|---:|---|---:|---|",
@@ -521,6 +547,9 @@ def render_cpu() -> str:
             ("file", "POST", "node", None),
             ("file", "GET", "file-gthread", None),
             ("file", "POST", "file-gthread", None),
+            ("file", "GET", "file@base", BASE_TARGET),
+            ("file", "304", "file@base", BASE_TARGET),
+            ("file", "POST", "file@base", None),
         ):
             line = cpu_ratio(size, name, mode, base, mode, target)
             if line:
@@ -534,6 +563,15 @@ def render_cpu() -> str:
             f"{statistics.median(noisy):.0%} at the median, {max(noisy):.0%} at worst.",
         ]
     return "\n".join(out)
+
+
+def ran_base() -> bool:
+    """Whether file@base ran (BENCH_COMPARE set, and file@base among BENCH_SERVERS)."""
+    return any(name == "file@base" for _size, name, _mode in CPU)
+
+
+def base_note() -> str:
+    return f" file@base is the file store of the checkout in {COMPARE} (BENCH_COMPARE)." if ran_base() else ""
 
 
 def cpu_ratio(size: int, name: str, mode: str, base: str, base_mode: str, target: float | None) -> str | None:
@@ -564,7 +602,7 @@ def render(runs: dict, errors: list[str]) -> str:
         f"Requests per second (information: on a shared machine it moves with the neighbours' load), "
         f"median of {REPS} runs of {SECONDS} s, wrk -t2 -c{CONNECTIONS}, "
         "gunicorn 4 workers, gevent (the default); file-gthread is the file store under the "
-        "previous model, gthread with 4 threads a worker.",
+        "previous model, gthread with 4 threads a worker." + base_note(),
         "POST runs start from the size shown and grow during the run; node is the tutorial design "
         "(one process, no fsync, no lock).",
         "",
@@ -597,13 +635,17 @@ def render(runs: dict, errors: list[str]) -> str:
                 median(size, "node", "POST"),
                 1.5 if size >= 1000 else 1.0,
             ),
+            ("file GET / file@base GET", "file", "GET", median(size, "file@base", "GET"), None),
+            ("file 304 / file@base 304", "file", "304", median(size, "file@base", "304"), None),
+            ("file POST / file@base POST", "file", "POST", median(size, "file@base", "POST"), None),
         ]
         for label, name, mode, base, target in checks:
             value = median(size, name, mode)
             if value is None or not base:
                 continue
             ratio = value / base
-            out.append(f"| {size:,} | {label} | {ratio:.2f} | information (was ≥ {target}) |")
+            verdict = "information" if target is None else f"information (was ≥ {target})"
+            out.append(f"| {size:,} | {label} | {ratio:.2f} | {verdict} |")
     if errors:
         out += ["", "Errors:", *(f"- {error}" for error in errors)]
     return "\n".join(out)
