@@ -45,8 +45,10 @@ def load_settings(app: Flask, test_config: Mapping | None) -> config.Settings:
     app.config.from_mapping(config.from_env(os.environ))
     if test_config is not None:
         app.config.from_mapping(test_config)
-    # The raw strings stay behind in app.config; every module reads the parsed value.
-    return config.validate(app.config)
+    settings = config.validate(app.config)
+    # The raw strings stay behind in app.config, but for the one Flask itself reads.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+    return settings
 
 
 def open_state(settings: config.Settings) -> AppState:

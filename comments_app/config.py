@@ -21,6 +21,8 @@ SWITCH = ("on", "off")
 # A secret shorter than this is too easy to guess for signing tokens.
 SECRET_KEY_MIN = 16
 WEEK = 7 * 24 * 3600
+# The largest request body MAX_CONTENT_LENGTH may allow: a comment needs far less.
+MAX_BODY = 16 * 1024 * 1024
 
 # Posts per client: a person replying to a few comments in a row stays under 5 a
 # minute; a script does not. Counted per address, so people behind one shared
@@ -124,7 +126,7 @@ def validate(config: Mapping) -> Settings:
         file=comments_file,
         # Not from the environment: tests and embedding apps pass it to create_app.
         public_folder=Path(config.get("PUBLIC_FOLDER", PROJECT_ROOT / "public")),
-        max_body=int(config["MAX_CONTENT_LENGTH"]),
+        max_body=parse_whole_number("MAX_CONTENT_LENGTH", config["MAX_CONTENT_LENGTH"], 1024, MAX_BODY),
         database_url=database_url,
         db_timeout=parse_number("COMMENTS_DB_TIMEOUT", config["COMMENTS_DB_TIMEOUT"], 0.1, 60),
         auth_users=MappingProxyType(parse_auth_users(config["COMMENTS_AUTH_USERS"])),

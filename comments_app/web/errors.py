@@ -13,7 +13,7 @@ MESSAGES = {
     403: "this request is not allowed",
     404: "there is nothing at this address",
     405: "this address does not take that method",
-    413: "the request body is larger than the 64 KiB limit",
+    413: "the request body is larger than this server takes",
     415: "unsupported content type",
     500: "the server failed to answer this request; the error is logged",
 }

@@ -26,6 +26,8 @@ HASH = generate_password_hash("pw")
         ),
         ({"COMMENTS_AUTH_USERS": f"alice:{HASH},alice:{HASH}"}, "COMMENTS_AUTH_USERS", "twice"),
         ({"COMMENTS_AUTH_SCOPE": "read"}, "COMMENTS_AUTH_SCOPE", "one of all, write"),
+        ({"MAX_CONTENT_LENGTH": "64k"}, "MAX_CONTENT_LENGTH", "whole number from 1024"),
+        ({"MAX_CONTENT_LENGTH": "-5"}, "MAX_CONTENT_LENGTH", "whole number from 1024"),
         ({"COMMENTS_CORS_ORIGINS": "localhost:5173"}, "COMMENTS_CORS_ORIGINS", "not an origin"),
         ({"COMMENTS_CORS_ORIGINS": "https://a.example/path"}, "COMMENTS_CORS_ORIGINS", "not an origin"),
         ({"COMMENTS_CORS_ORIGINS": "*, https://a.example"}, "COMMENTS_CORS_ORIGINS", "* alone"),
