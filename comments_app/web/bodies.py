@@ -38,6 +38,9 @@ class CommentsRequest(Request):
 
     # Who changes a comment (model/editing.py), set by guards/editors.py for the change routes.
     editor: str | None = None
+    # The user whose Basic password this request proved, set by guards/auth.py, so that a
+    # later guard asking who the user is hashes nothing and counts no failed login.
+    login_user: str | None = None
     # The Idempotency-Key this request claimed, set by guards/idempotency.py until it is answered.
     idempotency_key: str | None = None
 

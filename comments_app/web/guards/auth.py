@@ -75,12 +75,13 @@ def check_user(user_sets: list[Mapping[str, str]], username: str, password: str)
     A password that passed before is known at once. Any other try is counted as a failed
     login before its hash is computed (and the count taken back when it passes), so a
     client past COMMENTS_LOGIN_LIMIT gets 429 (throttle.LoginsThrottled) at no hash's cost.
+    The user it returns is remembered on the request (request.login_user), proven once.
     """
     if request.authorization is None:
         return None
     hashes = [users[username] for users in user_sets if username in users]
-    if any(_cache_key(pw_hash, password) in _verified for pw_hash in hashes):
-        return username
+    if any(_known(pw_hash, password) for pw_hash in hashes):
+        return _proven(username)
     throttle = app_state().throttle
     throttle.reserve()
     if not hashes:
@@ -91,6 +92,17 @@ def check_user(user_sets: list[Mapping[str, str]], username: str, password: str)
     if not any(password_matches(pw_hash, password) for pw_hash in hashes):
         return None
     throttle.release()
+    return _proven(username)
+
+
+def _known(pw_hash: str, password: str) -> bool:
+    """Whether this password passed against this hash before, in this process."""
+    return _cache_key(pw_hash, password) in _verified
+
+
+def _proven(username: str) -> str:
+    """Remember on the request that its password is this user's, and return the name."""
+    request.login_user = username
     return username
 
 
@@ -111,7 +123,18 @@ def current_moderator() -> str | None:
     credentials = request.authorization
     if credentials is None or credentials.type != "basic" or credentials.username is None:
         return None
-    return verify_moderator(credentials.username, credentials.password or "")
+    username, password = credentials.username, credentials.password or ""
+    if request.login_user != username:
+        return verify_moderator(username, password)
+    # This request proved its password already (a reader's login): asking whether its user
+    # is also a moderator is no new login, so no failure is counted, whatever the answer.
+    pw_hash = app_state().moderators.get(username)
+    if pw_hash is None:
+        return None
+    # The same name may be a moderator's with a password of its own: only then is it hashed.
+    if _known(pw_hash, password) or password_matches(pw_hash, password):
+        return username
+    return None
 
 
 @basic_auth.error_handler
