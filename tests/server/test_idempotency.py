@@ -62,12 +62,40 @@ def test_same_key_different_body_is_422(start_server, comments_file):
     assert texts(server.url) == ["first", "first"]
 
 
-def test_repeats_are_not_counted_by_the_rate_limit(start_server, comments_file):
-    server = start_server(workers=4, COMMENTS_FILE=str(comments_file), COMMENTS_RATE_LIMIT="2/minute")
+def test_repeats_are_counted_by_the_rate_limit(start_server, comments_file):
+    server = start_server(workers=4, COMMENTS_FILE=str(comments_file), COMMENTS_RATE_LIMIT="3/minute")
     key = str(uuid.uuid4())
-    assert [post(server.url, key).status_code for _ in range(5)] == [201] * 5
-    assert post(server.url, str(uuid.uuid4()), "second").status_code == 201
-    assert post(server.url, str(uuid.uuid4()), "third").status_code == 429
+    answers = [post(server.url, key) for _ in range(3)]
+    assert [a.status_code for a in answers] == [201] * 3
+    assert [a.headers.get("Idempotent-Replayed") for a in answers] == [None, "true", "true"]
+    # The 4th POST is past the limit, a repeat or a new comment alike.
+    assert post(server.url, key).status_code == 429
+    assert post(server.url, str(uuid.uuid4()), "second").status_code == 429
+    assert texts(server.url) == ["only once"]
+
+
+def test_keys_are_each_clients_own(start_server, comments_file):
+    server = start_server(workers=4, COMMENTS_FILE=str(comments_file), COMMENTS_TRUSTED_PROXIES="1")
+    key = str(uuid.uuid4())
+
+    def post_from(address: str, text: str = "only once") -> requests.Response:
+        return requests.post(
+            server.url + "/api/comments",
+            json={"author": "ann", "text": text},
+            headers={"Idempotency-Key": f'"{key}"', "X-Forwarded-For": address},
+            timeout=60,
+        )
+
+    victim = post_from("198.51.100.7")
+    other = post_from("203.0.113.9")
+    assert victim.status_code == other.status_code == 201
+    assert "Idempotent-Replayed" not in other.headers
+    assert other.headers["Comment-Token"] != victim.headers["Comment-Token"]
+    assert post_from("203.0.113.10", "was this key used?").status_code == 201
+    again = post_from("198.51.100.7")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Comment-Token"] == victim.headers["Comment-Token"]
+    assert texts(server.url) == ["only once", "only once", "was this key used?"]
 
 
 def test_a_refused_first_try_is_not_kept(client):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import sqlite3
 import threading
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from ...cooperative import serialized
 from ..contract import StoreError
-from ..idempotency import KEEP_SECONDS, STALE_SECONDS, Answer, Found, encode_headers
+from ..idempotency import KEEP_SECONDS, STALE_SECONDS, Answer, Bounds, Found, encode_headers
 
 
 @contextmanager
@@ -34,26 +33,53 @@ CREATE TABLE IF NOT EXISTS idempotency (
     claimed REAL NOT NULL,
     status INTEGER,
     headers TEXT,
-    body BLOB
+    body BLOB,
+    list_version TEXT,
+    share INTEGER,
+    place INTEGER
 ) WITHOUT ROWID
 """
+# The file of an earlier release: records kept the whole answer, under the client's own
+# key. Those keys are nobody's now (keys are scoped), so the records go, with their bytes.
+SQLITE_UPGRADE = (
+    "ALTER TABLE idempotency ADD COLUMN list_version TEXT",
+    "ALTER TABLE idempotency ADD COLUMN share INTEGER",
+    "ALTER TABLE idempotency ADD COLUMN place INTEGER",
+    "DELETE FROM idempotency",
+)
+SQLITE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS idempotency_place ON idempotency (place)",
+    "CREATE INDEX IF NOT EXISTS idempotency_claimed ON idempotency (claimed)",
+)
 
 SQLITE_CLAIM = """
 INSERT INTO idempotency (key, fingerprint, claimed) VALUES (:key, :fingerprint, :now)
 ON CONFLICT (key) DO UPDATE SET
     fingerprint = excluded.fingerprint, claimed = excluded.claimed,
-    status = NULL, headers = NULL, body = NULL
+    status = NULL, headers = NULL, body = NULL, list_version = NULL, share = NULL, place = NULL
 WHERE (idempotency.status IS NULL AND idempotency.claimed < :stale)
    OR idempotency.claimed < :expired
 RETURNING 1
+"""
+
+# The record takes its share of the running count after the newest record's.
+SQLITE_COMPLETE = """
+UPDATE idempotency SET
+    status = :status, headers = :headers, body = :body, list_version = :list_version,
+    share = :share,
+    place = coalesce((SELECT place + share FROM idempotency WHERE place IS NOT NULL
+                      ORDER BY place DESC LIMIT 1), 0)
+WHERE key = :key AND status IS NULL
+RETURNING place + share
 """
 
 
 class SqliteRecords:
     """Records in a SQLite file that every worker of the instance shares, fsynced."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, bounds: Bounds | None = None) -> None:
         self.path = path
+        self.bounds = bounds or Bounds()
         # One connection per process, used by one request at a time: under gevent a
         # thread-local is per greenlet, and a connection (and its PRAGMAs) per request
         # raced other workers' writes into 'database is locked'.
@@ -74,7 +100,7 @@ class SqliteRecords:
         conn.execute("PRAGMA journal_mode=WAL")
         # As durable as the comment it answers for: fsynced at every commit.
         conn.execute("PRAGMA synchronous=FULL")
-        conn.execute(SQLITE_SCHEMA)
+        create_schema(conn)
         self._conn, self._pid = conn, os.getpid()
         return conn
 
@@ -94,28 +120,75 @@ class SqliteRecords:
             "expired": now - KEEP_SECONDS,
         }
         if conn.execute(SQLITE_CLAIM, params).fetchone():
-            if random.random() < 0.01:
-                conn.execute("DELETE FROM idempotency WHERE claimed < ?", (now - KEEP_SECONDS,))
             return Found(claimed=True)
         row = conn.execute(
-            "SELECT fingerprint, status, headers, body FROM idempotency WHERE key = ?", (key,)
+            "SELECT fingerprint, status, headers, body, list_version FROM idempotency WHERE key = ?", (key,)
         ).fetchone()
         if row is None:
             # Released between our insert and our read: try again.
             return self._claim(key, fingerprint)
-        stored_fingerprint, status, headers, body = row
-        answer = Answer(status, json.loads(headers), bytes(body)) if status is not None else None
+        stored_fingerprint, status, headers, body, list_version = row
+        answer = None
+        if status is not None:
+            answer = Answer(status, json.loads(headers), bytes(body or b""), list_version)
         return Found(claimed=False, fingerprint=stored_fingerprint, answer=answer)
 
     @serialized
     def complete(self, key: str, answer: Answer) -> None:
-        with unavailable_on_error(self.path):
-            self._connection().execute(
-                "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE key = ?",
-                (answer.status, encode_headers(answer.headers), answer.body, key),
-            )
+        headers = encode_headers(answer.headers)
+        params = {
+            "key": key,
+            "status": answer.status,
+            "headers": headers,
+            "body": answer.body,
+            "list_version": answer.list_version,
+            "share": self.bounds.share(key, headers, answer),
+        }
+        with unavailable_on_error(self.path), self._connection() as conn:
+            # One transaction, one fsync: the answer, and the records it pushes out.
+            conn.execute("BEGIN IMMEDIATE")
+            done = conn.execute(SQLITE_COMPLETE, params).fetchone()
+            if done is not None:
+                conn.execute("DELETE FROM idempotency WHERE place < ?", (done[0] - self.bounds.window,))
+            conn.execute("DELETE FROM idempotency WHERE claimed < ?", (time.time() - KEEP_SECONDS,))
 
     @serialized
     def release(self, key: str) -> None:
         with unavailable_on_error(self.path):
             self._connection().execute("DELETE FROM idempotency WHERE key = ? AND status IS NULL", (key,))
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create the table, or upgrade an earlier release's in place, and its indexes."""
+    conn.execute(SQLITE_SCHEMA)
+    upgraded = needs_upgrade(conn) and upgrade(conn)
+    for statement in SQLITE_INDEXES:
+        conn.execute(statement)
+    if upgraded:
+        give_back_space(conn)
+
+
+def needs_upgrade(conn: sqlite3.Connection) -> bool:
+    return "place" not in {row[1] for row in conn.execute("PRAGMA table_info(idempotency)")}
+
+
+def upgrade(conn: sqlite3.Connection) -> bool:
+    """Upgrade an earlier release's table; return whether this connection did."""
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        # Another worker may have upgraded it while this one waited for the lock.
+        if not needs_upgrade(conn):
+            return False
+        for statement in SQLITE_UPGRADE:
+            conn.execute(statement)
+    return True
+
+
+def give_back_space(conn: sqlite3.Connection) -> None:
+    """Shrink the file the old records grew (8 MB and more each), if nobody holds it now;
+    otherwise their space is reused by the records to come."""
+    try:
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError:
+        pass

@@ -9,8 +9,9 @@ The order below is the order the guards run for a request, stated once:
 4. auth: HTTP Basic logins for readers and moderators (COMMENTS_AUTH_USERS,
    COMMENTS_ADMIN_USERS), counted by the login throttle;
 5. editors: who may change a comment (a moderator, or its author with its token);
-6. idempotency: a repeated Idempotency-Key is answered from its record;
-7. ratelimit: only then is a new comment counted against the client's limit;
+6. ratelimit: a new comment is counted against the client's limit, a repeat of one too
+   (a retry counts as one more POST, as a refused one does);
+7. idempotency: a repeated Idempotency-Key is answered from its record, the client's own;
 8. throttle: failed logins past COMMENTS_LOGIN_LIMIT are answered 429.
 """
 
@@ -30,6 +31,6 @@ def init_app(app: Flask, state: AppState) -> None:
     origins.init_app(app, settings)
     auth.init_app(app, settings)
     editors.init_app(app)
-    idempotency.init_app(app)
     ratelimit.init_app(app, state.limiter)
+    idempotency.init_app(app)
     throttle.init_app(app)

@@ -1,41 +1,60 @@
 """Safe retries: POST with an Idempotency-Key header (IETF httpapi draft) is done once.
 
-A repeat with the same key and the same request, on any worker or instance, answers what
-the first answered and stores nothing new; while the first is still running, a repeat
-waits for its answer. The same key with a different request is 422. Only successful
-answers are kept (a 4xx or 5xx is not worth repeating: the retry is tried afresh).
-Registered before the rate limiter, so that a repeat answered from the record is not
-counted as a new comment.
+A repeat with the same key and the same request, from the same client, on any worker or
+instance, answers what the first answered and stores nothing new; while the first is
+still running, a repeat waits for its answer. The same key with a different request is
+422. Only successful answers are kept (a 4xx or 5xx is not worth repeating: the retry
+is tried afresh).
+
+Keys are the client's own, as Stripe's are an account's: a record is found by a digest
+of the client (its address as the rate limits see it and, when logged in, its user) and
+the key, so another client sending the same key and body makes a comment of its own and
+never sees this one's answer, Comment-Token included; nor does a 422 tell it the key was
+used. A record keeps what a repeat needs: the status, the headers worth repeating, and
+the new comment, or, when the answer was the whole list, the list's version only: the
+repeat answers the list as it is now, in the coding the repeat accepts.
+
+Registered after the rate limiter, so that every repeat is counted as any POST is: a
+retry costs the client one more POST of its limit, as a refused one does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 
 from flask import Flask, current_app, request
 
+from ...model.versions import VersionGone, VersionUnknown
 from ...state import app_state
+from ...stores.contract import Snapshot
 from ...stores.idempotency import Answer
+from .. import codings
+from ..api.comments import VERSION_HEADER, encoded_response
 from ..endpoints import is_new_comment
 from ..errors import APIError
+from .auth import basic_auth
+from .ratelimit import client_key
 
 HEADER = "Idempotency-Key"
 # An RFC 8941 string ("...") as the draft says, or the same characters unquoted.
 KEY = re.compile(r'^"?([\x20\x21\x23-\x5b\x5d-\x7e]{1,255})"?$')
-# Answer headers a repeat gets back; the rest describe this answer, not the first.
+# Answer headers a repeat gets back; the rest describe this answer, not the first, or
+# (the coding, the ETag and version of a list) are the repeat's own.
 REPEATED = (
     "Content-Type",
-    "Content-Encoding",
     "Vary",
     "Location",
     "Content-Location",
-    "ETag",
     "Comment-Token",
     "Preference-Applied",
 )
 WAIT_SECONDS = 15.0
+# How long a repeat waits for its worker to hear of the list's version the first answer
+# showed (PostgreSQL's NOTIFY takes milliseconds to reach the other workers).
+CATCH_UP_SECONDS = 2.0
 
 
 def request_key() -> str | None:
@@ -51,6 +70,13 @@ def request_key() -> str | None:
     return match.group(1)
 
 
+def scoped(key: str) -> str:
+    """The key as the records know it: a digest of the client and its key, so one client's
+    key never finds another's record. The user counts only once its login has passed."""
+    client = [client_key(), basic_auth.current_user() or "", key]
+    return hashlib.sha256(json.dumps(client).encode()).hexdigest()
+
+
 def fingerprint() -> str:
     """What makes two requests the same: method, path, body type and body bytes."""
     digest = hashlib.sha256()
@@ -60,12 +86,49 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
+def kept(response) -> Answer:
+    """What a repeat of this answer needs: a list's version rather than the list."""
+    headers = {name: response.headers[name] for name in REPEATED if name in response.headers}
+    version = response.headers.get(VERSION_HEADER)
+    if version is not None:
+        return Answer(response.status_code, headers, list_version=version)
+    return Answer(response.status_code, headers, response.get_data())
+
+
 def replay(answer: Answer):
-    response = current_app.response_class(answer.body, status=answer.status)
+    """Answer a repeat: the comment kept, or the list as it is now in the repeat's coding."""
+    if answer.list_version is None:
+        response = current_app.response_class(answer.body, status=answer.status)
+    else:
+        coding = codings.choose(request.headers.get("Accept-Encoding"))
+        response = encoded_response(current_list(answer.list_version), coding, answer.status)
     for name, value in answer.headers.items():
         response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def current_list(shown: str) -> Snapshot:
+    """The list as the store holds it now, once this worker has heard of the version shown.
+
+    Another PostgreSQL worker's write reaches this one's list by NOTIFY, a few
+    milliseconds after it commits: a repeat answered at once could show a list without
+    the comment it repeats. The store's changes since the version shown say what the
+    list now is; wait, briefly, until this worker's list is that one.
+    """
+    store = app_state().store
+    snapshot = store.snapshot()
+    deadline = time.monotonic() + CATCH_UP_SECONDS
+    while snapshot.etag != shown and time.monotonic() < deadline:
+        try:
+            latest = store.changes(shown).version
+        except (VersionUnknown, VersionGone):
+            break  # another store's version, or long past: the list now is all there is
+        if snapshot.etag == latest:
+            break
+        time.sleep(0.01)
+        snapshot = store.snapshot()
+    return snapshot
 
 
 def before_post():
@@ -74,6 +137,7 @@ def before_post():
     key = request_key()
     if key is None:
         return None
+    key = scoped(key)
     records = app_state().records
     mine = fingerprint()
     deadline = time.monotonic() + WAIT_SECONDS
@@ -97,8 +161,7 @@ def after_post(response):
         return response
     records = app_state().records
     if 200 <= response.status_code < 300:
-        headers = {name: response.headers[name] for name in REPEATED if name in response.headers}
-        records.complete(key, Answer(response.status_code, headers, response.get_data()))
+        records.complete(key, kept(response))
     else:
         records.release(key)
     return response
@@ -111,7 +174,8 @@ def release_on_error(error: BaseException | None) -> None:
         try:
             app_state().records.release(key)
         except Exception:
-            current_app.logger.exception("could not release the %s %r", HEADER, key)
+            # The key is a digest of the client and its key: neither is in the log.
+            current_app.logger.exception("could not release an %s's record (%s)", HEADER, key[:12])
 
 
 def init_app(app: Flask) -> None:
