@@ -2,7 +2,9 @@
 
 A page is the newest N published comments older than a cursor (a comment id),
 oldest first. A changes answer names the comments published, edited or
-republished since a version and the ids that are no longer public.
+republished since a version and the ids that are no longer public, at most
+MAX_CHANGES of them: a version further behind is answered as one the store no
+longer remembers (the client loads its page again), not with the whole list.
 Nothing here imports Flask.
 """
 
@@ -14,8 +16,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..model.versions import changes_etag, page_etag
+from ..model.versions import VersionGone, changes_etag, page_etag
 from .layout import encode_list, line_id
+
+# The most comments one changes answer names (changed and removed ones together): as many
+# as the largest page (?limit=500), so that a changes answer costs no more than a page.
+# Further behind, reloading a page is cheaper for both sides than being sent the changes
+# (?since=0-0 would otherwise be the whole list, made and compressed anew per version).
+MAX_CHANGES = 500
+
+
+class TooFarBehind(VersionGone):
+    """A since value with more changes after it than one answer holds: the client reloads."""
+
+    def __init__(self) -> None:
+        super().__init__(f"more than {MAX_CHANGES} comments changed since that version")
 
 
 @dataclass(frozen=True)
@@ -63,7 +78,10 @@ def make_page(etag: str, public: PublicLines, limit: int, before: int | None) ->
 
 
 def make_changes(version: str, since: str, comments: Sequence[bytes], removed: Sequence[int]) -> Changes:
-    """Encode a changes answer: comments are encoded published records, oldest first."""
+    """Encode a changes answer: comments are encoded published records, oldest first.
+    Raise TooFarBehind past MAX_CHANGES (a store may stop reading at MAX_CHANGES + 1)."""
+    if len(comments) + len(removed) > MAX_CHANGES:
+        raise TooFarBehind
     body = (
         b'{"version": '
         + json.dumps(version).encode()

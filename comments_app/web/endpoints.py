@@ -25,3 +25,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def is_new_comment(request: Request) -> bool:
     """Tell whether the request posts a new comment."""
     return request.method == "POST" and request.blueprint == COMMENTS
+
+
+def is_write(request: Request) -> bool:
+    """Tell whether the request writes the list: posts, edits or deletes a comment."""
+    if request.method in SAFE_METHODS:
+        return False
+    return is_new_comment(request) or request.endpoint in CHANGES

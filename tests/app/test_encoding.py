@@ -84,7 +84,7 @@ def test_concurrent_requests_for_a_version_compress_it_once():
 
 
 def test_old_versions_are_dropped():
-    cache = CompressedBodies(size=2)
+    cache = CompressedBodies(max_bytes=2 * (codings.ENTRY_COST + 100))
     for version in ("v1", "v2", "v3"):
         cache.get(version, "gzip", version.encode())
     cache.get("v3", "gzip", b"v3")

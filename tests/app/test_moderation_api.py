@@ -10,6 +10,8 @@ from werkzeug.security import generate_password_hash
 
 from comments_app import create_app
 
+from ..conftest import NO_RATE_LIMIT
+
 MOD_HASH = generate_password_hash("mod-pw")
 READER_HASH = generate_password_hash("reader-pw")
 
@@ -28,6 +30,8 @@ def make_client(comments_file):
         settings = {
             "COMMENTS_FILE": str(comments_file),
             "COMMENTS_ADMIN_USERS": f"mod:{MOD_HASH}",
+            # Authors' edits count against the rate limit: these tests edit more than a person would.
+            **NO_RATE_LIMIT,
             **settings,
         }
         return create_app(settings).test_client()

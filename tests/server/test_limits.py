@@ -52,6 +52,45 @@ def test_a_burst_gets_exactly_the_limit_across_4_workers(start_server, comments_
             assert session.get(server.url + "/api/comments", timeout=10).status_code == 200
 
 
+def change(url: str, method: str, number: int, **kwargs) -> requests.Response:
+    """Edit (PATCH) or delete (DELETE) comment number, each on a connection of its own."""
+    return requests.request(method, f"{url}/api/comments/{number}", timeout=30, **kwargs)
+
+
+def test_authors_edits_and_deletes_count_with_new_comments_a_moderators_do_not(start_server, comments_file):
+    moderator = ("mod", "mod-secret")
+    server = start_server(
+        workers=4,
+        COMMENTS_FILE=str(comments_file),
+        COMMENTS_RATE_LIMIT="3/minute",
+        COMMENTS_ADMIN_USERS=f"mod:{generate_password_hash(moderator[1])}",
+    )
+    # Reading never counts, however often.
+    for _ in range(10):
+        assert requests.get(server.url + "/api/comments", timeout=10).status_code == 200
+    first = post(server.url, "first")
+    assert first.status_code == 201
+    token = {"Comment-Token": first.headers["Comment-Token"]}
+    assert change(server.url, "PATCH", 1, json={"text": "first, edited"}, headers=token).status_code == 200
+    assert post(server.url, "second").status_code == 201
+    # The fourth write, whatever it is, is refused and changes nothing.
+    for refused in (
+        change(server.url, "DELETE", 1, headers=token),
+        change(server.url, "PATCH", 1, json={"text": "again"}, headers=token),
+        post(server.url, "third"),
+    ):
+        assert_too_many(refused, 60)
+        assert "too many comments and changes" in refused.json()["error"]
+    assert [c["text"] for c in stored(comments_file)] == ["first, edited", "second"]
+    # A moderator moderating is not limited, from the same address, past the limit.
+    for number in range(4):
+        hidden = "hidden" if number % 2 == 0 else "published"
+        answer = change(server.url, "PATCH", 2, json={"status": hidden}, auth=moderator)
+        assert answer.status_code == 200, answer.text
+    assert change(server.url, "DELETE", 1, auth=moderator).status_code == 204
+    assert requests.get(server.url + "/api/comments", timeout=10).status_code == 200
+
+
 def test_the_default_limit_is_on(start_server, comments_file):
     server = start_server(workers=4, COMMENTS_FILE=str(comments_file), COMMENTS_RATE_LIMIT=None)
     per_minute = int(config.DEFAULT_RATE_LIMIT.split("/")[0])

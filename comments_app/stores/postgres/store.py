@@ -40,7 +40,7 @@ from ...model.comment import (
 )
 from ...model.versions import VersionGone, VersionUnknown
 from ..contract import CommentNotFound, Snapshot, StoreError
-from ..feed import Changes, Page, PublicLines, make_changes, make_page
+from ..feed import MAX_CHANGES, Changes, Page, PublicLines, make_changes, make_page
 from ..layout import append_encoded, encode_comment, encode_list
 
 log = logging.getLogger(__name__)
@@ -253,8 +253,10 @@ class PostgresStore:
         cached = self._version
         if cached is not None and self._listening and self._checked == self._changes and cached.etag == since:
             return make_changes(since, since, [], [])  # nothing heard since: no query
-        params = {"since": version, "epoch": epoch}
-        rows = self._read(lambda conn: conn.execute(CHANGES_QUERY, params).fetchall())
+        # One row past the bound is enough to know the client is too far behind
+        # (make_changes refuses it): never the whole table for ?since= from long ago.
+        params = {"since": version, "epoch": epoch, "rows": MAX_CHANGES + 1}
+        rows = self._read(lambda conn: conn.execute(CHANGES_QUERY + "LIMIT %(rows)s", params).fetchall())
         current_epoch, current, history_from = rows[0][:3]
         if epoch != current_epoch or version > current:
             raise VersionUnknown("the version is not one of this list's")

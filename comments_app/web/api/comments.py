@@ -79,16 +79,39 @@ def not_modified_headers(tag: str, version: str) -> list[tuple[str, str]]:
     return [("ETag", f'"{tag}"'), ("Vary", "Accept-Encoding"), (VERSION_HEADER, version)]
 
 
-def encoded_response(snapshot: Snapshot, coding: str, status: int = 200, version: str | None = None):
+def encoded_response(
+    snapshot: Snapshot,
+    coding: str,
+    status: int = 200,
+    version: str | None = None,
+    effort: codings.Effort = codings.THOROUGH,
+):
     """Answer a list (or a page of it, or its changes) in the chosen coding, with that
     coding's own ETag; the representation's ETag keys its compressed copy."""
     body = snapshot.body
     if coding != codings.IDENTITY:
-        body = app_state().compressed.get(snapshot.etag, coding, body)
+        body = app_state().compressed.get(snapshot.etag, coding, body, effort)
     headers = list_headers(
         codings.tagged(snapshot.etag, coding), coding, snapshot.etag if version is None else version
     )
     return current_app.response_class(body, status=status, headers=headers)
+
+
+def not_modified(tag: str, version: str):
+    """Answer 304 for the copy a client holds, tag being its coding's ETag."""
+    # Typed JSON, as the list is, for the headers hook; werkzeug drops the type from a 304.
+    headers = [("Content-Type", JSON), *not_modified_headers(tag, version)]
+    return current_app.response_class(b"", status=304, headers=headers)
+
+
+def part_response(etag: str, body: bytes, coding: str, version: str):
+    """Answer a page or a changes answer: compressed quickly, one of many that may each be
+    asked for once; sent as it is when large (codings.QUICK), and then a client that holds
+    that uncompressed copy, whose ETag the 304 check before could not know, gets its 304."""
+    sent = codings.QUICK.coding(coding, len(body))
+    if sent != coding and request.if_none_match.contains_weak(etag):
+        return not_modified(etag, version)
+    return encoded_response(Snapshot(etag, body), sent, version=version, effort=codings.QUICK)
 
 
 @bp.get("/api/comments")
@@ -109,15 +132,13 @@ def list_comments():
     if request.if_none_match:
         tagged = codings.tagged(etag, coding)
         if request.if_none_match.contains_weak(tagged):
-            # Typed JSON, as the list is, for the headers hook; werkzeug drops the type from a 304.
-            headers = [("Content-Type", JSON), *not_modified_headers(tagged, version)]
-            return current_app.response_class(b"", status=304, headers=headers)
+            return not_modified(tagged, version)
     if since is not None:
         return changes_response(since, coding)
     if limit is not None:
         page = store.page(limit, before)
-        response = encoded_response(Snapshot(page.etag, page.body), coding, version=page.version)
-        if page.next is not None:
+        response = part_response(page.etag, page.body, coding, page.version)
+        if page.next is not None and response.status_code == 200:
             response.headers["Link"] = f'<{request.path}?limit={limit}&before={page.next}>; rel="next"'
         return response
     return encoded_response(store.snapshot(), coding)
@@ -130,7 +151,7 @@ def changes_response(since: str, coding: str):
         raise APIError(400, f"since: {error}", fields={"since": str(error)}) from None
     except VersionGone as error:
         raise APIError(410, f"since: {error}; load the list again", fields={"since": str(error)}) from None
-    return encoded_response(Snapshot(changes.etag, changes.body), coding, version=changes.version)
+    return part_response(changes.etag, changes.body, coding, changes.version)
 
 
 def list_arguments(args: Mapping) -> tuple[str | None, int | None, int | None]:

@@ -9,8 +9,8 @@ The order below is the order the guards run for a request, stated once:
 4. auth: HTTP Basic logins for readers and moderators (COMMENTS_AUTH_USERS,
    COMMENTS_ADMIN_USERS), counted by the login throttle;
 5. editors: who may change a comment (a moderator, or its author with its token);
-6. ratelimit: a new comment is counted against the client's limit, a repeat of one too
-   (a retry counts as one more POST, as a refused one does);
+6. ratelimit: a write (a new comment, an author's edit or delete) is counted against the
+   client's limit, a repeated POST too (a retry counts as one more, as a refused one does);
 7. idempotency: a repeated Idempotency-Key is answered from its record, the client's own;
 8. throttle: failed logins past COMMENTS_LOGIN_LIMIT are answered 429.
 """
