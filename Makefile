@@ -10,7 +10,9 @@ UI_INSTALLED := ui/node_modules/.package-lock.json
 run: $(INSTALLED)
 	$(BIN)/gunicorn wsgi:app
 
-test: $(INSTALLED) lint test-ui test-python
+# The page's tests and the Python tests run side by side (each one's output kept together).
+test: $(INSTALLED) $(UI_INSTALLED) lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-ui test-python
 
 # The inner loop: lint, then the tests that need no server, browser, fuzzer or build (docs/testing.md).
 test-fast: $(INSTALLED) lint

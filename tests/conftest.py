@@ -31,7 +31,7 @@ LISTENING = re.compile(rb"Listening at: http://[\d.]+:(\d+)")
 
 # The fixtures that make a test one of the slow layers (docs/testing.md): make test-fast
 # leaves these out.
-LAYER_FIXTURES = {"start_server": "server", "shared_server": "server", "browser": "browser"}
+LAYER_FIXTURES = {"start_server": "server", "start_shared_server": "server", "browser": "browser"}
 
 
 # The slowest layers run first, so that with pytest-xdist both cores stay busy to the end
@@ -256,10 +256,43 @@ class Reaper:
 
 
 @pytest.fixture(scope="session")
-def reaper():
+def schemas_to_drop():
+    """(database URL, schema) of the test schemas, dropped at the end of the session: by then
+    every server has exited (the reaper, which depends on this, is closed first), so no
+    connection of a server stopping in the background holds the schema meanwhile."""
+    schemas: list[tuple[str, str]] = []
+    yield schemas
+    if schemas:
+        import psycopg
+
+        for database_url, schema in schemas:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def reaper(schemas_to_drop):
     reaper = Reaper()
     yield reaper
     reaper.close()
+
+
+def launch(
+    folder: Path,
+    number: int,
+    workers: int | None = 4,
+    bind: str | None = "127.0.0.1:0",
+    wait: bool = True,
+    prefix: tuple = (),
+    **settings,
+) -> Server:
+    """Start gunicorn with its log in folder; the rate limit is off unless settings say otherwise."""
+    settings = {**NO_RATE_LIMIT, **settings}
+    args = ["--workers", str(workers)] if workers else []
+    if bind:
+        args += ["--bind", bind]
+    server = Server(folder / f"gunicorn-{number}.log", server_env(**settings), args, prefix)
+    return server.wait_ready() if wait else server
 
 
 @pytest.fixture
@@ -270,21 +303,24 @@ def start_server(tmp_path: Path, reaper: Reaper):
     """
     servers: list[Server] = []
 
-    def start(
-        workers: int | None = 4,
-        bind: str | None = "127.0.0.1:0",
-        wait: bool = True,
-        prefix: tuple = (),
-        **settings,
-    ):
-        settings = {**NO_RATE_LIMIT, **settings}
-        args = ["--workers", str(workers)] if workers else []
-        if bind:
-            args += ["--bind", bind]
-        log = tmp_path / f"gunicorn-{len(servers)}.log"
-        server = Server(log, server_env(**settings), args, prefix)
-        servers.append(server)
-        return server.wait_ready() if wait else server
+    def start(**options) -> Server:
+        servers.append(server := launch(tmp_path, len(servers), **options))
+        return server
+
+    yield start
+    for server in servers:
+        reaper.stop_soon(server)
+
+
+@pytest.fixture(scope="module")
+def start_shared_server(tmp_path_factory: pytest.TempPathFactory, reaper: Reaper):
+    """start_server for the tests of a module that only read: one server serves them all."""
+    folder = tmp_path_factory.mktemp("shared-server")
+    servers: list[Server] = []
+
+    def start(**options) -> Server:
+        servers.append(server := launch(folder, len(servers), **options))
+        return server
 
     yield start
     for server in servers:
@@ -344,9 +380,8 @@ def database_url():
         cluster.remove()
 
 
-@pytest.fixture
-def pg_url(database_url: str):
-    """A URL whose tables live in a fresh schema of their own, dropped afterwards."""
+def new_schema(database_url: str, schemas_to_drop: list) -> str:
+    """Return a URL whose tables live in a fresh schema of their own, dropped at the end."""
     import uuid
 
     import psycopg
@@ -354,10 +389,15 @@ def pg_url(database_url: str):
     schema = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
+    schemas_to_drop.append((database_url, schema))
     separator = "&" if "?" in database_url else "?"
-    yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    return f"{database_url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_url(database_url: str, schemas_to_drop: list) -> str:
+    """A URL whose tables live in a fresh schema of their own."""
+    return new_schema(database_url, schemas_to_drop)
 
 
 @pytest.fixture(params=["json", "postgresql"])

@@ -11,8 +11,23 @@ import pytest
 import requests
 from werkzeug.security import generate_password_hash
 
+from ..conftest import new_schema
+
 MOD = ("mod", "mod-secret")
 NEXT = re.compile(r'^<([^>]+)>; rel="next"$')
+
+
+@pytest.fixture(scope="module", params=["json", "postgresql"])
+def reading_server(request, start_shared_server, tmp_path_factory):
+    """One server per store for the tests that only read, holding one comment."""
+    if request.param == "json":
+        settings = {"COMMENTS_FILE": str(tmp_path_factory.mktemp("feed") / "comments.json")}
+    else:
+        url = new_schema(request.getfixturevalue("database_url"), request.getfixturevalue("schemas_to_drop"))
+        settings = {"DATABASE_URL": url}
+    server = start_shared_server(workers=2, **settings)
+    post(server.url, "one")
+    return server
 
 
 @pytest.fixture
@@ -175,9 +190,8 @@ def test_since_reports_posts_edits_hides_and_deletes_from_every_worker(server):
         ("since=abc-1&limit=3", "since"),
     ],
 )
-def test_bad_parameters_are_400_naming_them(server, query, field):
-    post(server.url, "one")
-    response = requests.get(server.url + "/api/comments?" + query, timeout=30)
+def test_bad_parameters_are_400_naming_them(reading_server, query, field):
+    response = requests.get(reading_server.url + "/api/comments?" + query, timeout=30)
     assert response.status_code == 400
     assert response.headers["Content-Type"] == "application/json"
     assert field in response.json()["fields"]

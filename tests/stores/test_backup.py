@@ -12,7 +12,7 @@ import requests
 from comments_app import create_app
 from comments_app.state import app_state
 
-from ..conftest import flask_cli
+from ..conftest import flask_cli, new_schema
 from ..server.test_server import storm
 
 
@@ -37,22 +37,7 @@ def new_store(tmp_path, request):
 
 def fresh_schema(request) -> str:
     """A second PostgreSQL schema within one test: pg_url is one per test."""
-    import uuid
-
-    import psycopg
-
-    base = request.getfixturevalue("database_url")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-
-    def drop():
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-    request.addfinalizer(drop)
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}"
+    return new_schema(request.getfixturevalue("database_url"), request.getfixturevalue("schemas_to_drop"))
 
 
 def fill(settings: dict[str, str]) -> None:
