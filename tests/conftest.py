@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -295,27 +297,9 @@ def launch(
     return server.wait_ready() if wait else server
 
 
-@pytest.fixture
-def start_server(tmp_path: Path, reaper: Reaper):
-    """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end.
-
-    The rate limit is off unless the test sets COMMENTS_RATE_LIMIT (None: the default).
-    """
-    servers: list[Server] = []
-
-    def start(**options) -> Server:
-        servers.append(server := launch(tmp_path, len(servers), **options))
-        return server
-
-    yield start
-    for server in servers:
-        reaper.stop_soon(server)
-
-
-@pytest.fixture(scope="module")
-def start_shared_server(tmp_path_factory: pytest.TempPathFactory, reaper: Reaper):
-    """start_server for the tests of a module that only read: one server serves them all."""
-    folder = tmp_path_factory.mktemp("shared-server")
+@contextmanager
+def servers_in(folder: Path, reaper: Reaper) -> Iterator[Callable[..., Server]]:
+    """Give a start(**options) that launches servers logging in folder; stop them all after."""
     servers: list[Server] = []
 
     def start(**options) -> Server:
@@ -325,6 +309,23 @@ def start_shared_server(tmp_path_factory: pytest.TempPathFactory, reaper: Reaper
     yield start
     for server in servers:
         reaper.stop_soon(server)
+
+
+@pytest.fixture
+def start_server(tmp_path: Path, reaper: Reaper):
+    """Start gunicorn: start_server(workers=4, **env) -> a ready Server; stopped at the end.
+
+    The rate limit is off unless the test sets COMMENTS_RATE_LIMIT (None: the default).
+    """
+    with servers_in(tmp_path, reaper) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def start_shared_server(tmp_path_factory: pytest.TempPathFactory, reaper: Reaper):
+    """start_server for the tests of a module that only read: one server serves them all."""
+    with servers_in(tmp_path_factory.mktemp("shared-server"), reaper) as start:
+        yield start
 
 
 def unprivileged() -> tuple[str, ...]:

@@ -94,3 +94,15 @@ class Bounds:
         size = FINGERPRINT_BYTES + len(answer.body)
         size += sum(len(part.encode()) for part in (key, headers, answer.list_version or ""))
         return max(size * self.max_records, self.max_bytes)
+
+    def completion(self, key: str, answer: Answer) -> dict:
+        """Return the values a backend stores when it completes a record: the answer and its share."""
+        headers = encode_headers(answer.headers)
+        return {
+            "key": key,
+            "status": answer.status,
+            "headers": headers,
+            "body": answer.body,
+            "list_version": answer.list_version,
+            "share": self.share(key, headers, answer),
+        }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ...cooperative import serialized
 from ..contract import StoreError
-from ..idempotency import KEEP_SECONDS, STALE_SECONDS, Answer, Bounds, Found, encode_headers
+from ..idempotency import KEEP_SECONDS, STALE_SECONDS, Answer, Bounds, Found
 
 
 @contextmanager
@@ -135,15 +135,7 @@ class SqliteRecords:
 
     @serialized
     def complete(self, key: str, answer: Answer) -> None:
-        headers = encode_headers(answer.headers)
-        params = {
-            "key": key,
-            "status": answer.status,
-            "headers": headers,
-            "body": answer.body,
-            "list_version": answer.list_version,
-            "share": self.bounds.share(key, headers, answer),
-        }
+        params = self.bounds.completion(key, answer)
         with unavailable_on_error(self.path), self._connection() as conn:
             # One transaction, one fsync: the answer, and the records it pushes out.
             conn.execute("BEGIN IMMEDIATE")

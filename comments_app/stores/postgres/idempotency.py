@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from ..idempotency import KEEP_SECONDS, STALE_SECONDS, Answer, Bounds, Found, encode_headers
+from ..idempotency import KEEP_SECONDS, STALE_SECONDS, Answer, Bounds, Found
 from .store import PostgresStore
 
 SCHEMA = """
@@ -108,17 +108,7 @@ class PostgresRecords:
         return found if found is not None else self.claim(key, fingerprint)
 
     def complete(self, key: str, answer: Answer) -> None:
-        headers = encode_headers(answer.headers)
-        params = {
-            "key": key,
-            "status": answer.status,
-            "headers": headers,
-            "body": answer.body,
-            "list_version": answer.list_version,
-            "share": self.bounds.share(key, headers, answer),
-            "window": self.bounds.window,
-            "keep": KEEP_SECONDS,
-        }
+        params = {**self.bounds.completion(key, answer), "window": self.bounds.window, "keep": KEEP_SECONDS}
         self._run(lambda conn: conn.execute(COMPLETE, params))
 
     def release(self, key: str) -> None:
