@@ -41,10 +41,11 @@ from werkzeug.http import parse_etags, unquote_etag
 
 from ..config import Settings
 from ..state import AppState
-from ..web.endpoints import LIST_PATHS
+from ..web.endpoints import LIST_PATHS, VERSION_HEADER
 
-# The header that ties a list's answer to the version it shows (web/api/comments.py).
-VERSION_HEADER = "comments-version"
+# The header that ties a list's answer to the version it shows, as headers are compared here.
+VERSION_FIELD = VERSION_HEADER.lower()
+
 # What one worker keeps at most: a few versions of a long list in each coding.
 MAX_BYTES = 16 * 1024 * 1024
 # Answers the cache may keep: the list itself, or that the client's copy is current.
@@ -194,7 +195,7 @@ def keepable(status: str, headers: Headers, version: str) -> str | None:
         lowered = name.lower()
         if lowered == "etag":
             etag = unquote_etag(value)[0]
-        elif lowered == VERSION_HEADER:
+        elif lowered == VERSION_FIELD:
             answered_version = value
         elif (
             lowered == "set-cookie"

@@ -1,5 +1,5 @@
-"""The blueprints' and endpoints' names, spelled once: the guards attach by them, the API
-registers under them, and the list cache knows its paths from here."""
+"""The names the API is spelled with, once: the blueprints and endpoints the guards attach by
+and the API registers under, the list's paths, and the header its version travels in."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ CHANGES = frozenset({EDIT, DELETE})
 
 # Where the list is: the API's address and the tutorial's older one.
 LIST_PATHS = ("/api/comments", "/comments.json")
+# The header every list answer carries: the version a client passes back as ?since=.
+VERSION_HEADER = "Comments-Version"
 # The methods that only read (RFC 9110).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -22,6 +22,7 @@ from ...state import app_state
 from ...stores.contract import Snapshot
 from ...stores.layout import encode_comment
 from .. import codings, endpoints
+from ..endpoints import VERSION_HEADER
 from ..errors import APIError
 from ..prefer import wants_minimal
 
@@ -29,8 +30,6 @@ bp = Blueprint(endpoints.COMMENTS, __name__)
 
 # GET /api/comments?limit=N: the most comments one page may hold.
 MAX_LIMIT = 500
-# The header every list answer carries: the version a client passes back as ?since=.
-VERSION_HEADER = "Comments-Version"
 JSON = "application/json"
 
 

@@ -32,8 +32,8 @@ from ...state import app_state
 from ...stores.contract import Snapshot
 from ...stores.idempotency import Answer
 from .. import codings
-from ..api.comments import VERSION_HEADER, encoded_response
-from ..endpoints import is_new_comment
+from ..api.comments import encoded_response
+from ..endpoints import VERSION_HEADER, is_new_comment
 from ..errors import APIError
 from .auth import basic_auth
 from .ratelimit import client_key

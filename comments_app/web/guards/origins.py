@@ -9,7 +9,7 @@ from flask import Flask, Response, request
 from flask_cors import CORS
 
 from ...config import Settings
-from ..endpoints import SAFE_METHODS
+from ..endpoints import SAFE_METHODS, VERSION_HEADER
 from ..errors import APIError
 
 API_PATHS = [r"/api/.*", r"/comments\.json"]
@@ -63,7 +63,7 @@ def init_app(app: Flask, settings: Settings) -> None:
             "Preference-Applied",
             "Comment-Token",
             "Link",
-            "Comments-Version",
+            VERSION_HEADER,
         ],
         supports_credentials=origins != ("*",),
         send_wildcard=origins == ("*",),
