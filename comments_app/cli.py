@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from .config import ConfigError
 from .state import EXTENSION, AppState, app_state
 from .stores import Store, StoreError
-from .stores.backup import encode_export, read_export, write_atomically
+from .stores.backup import BadExport, encode_export, read_export, write_atomically
 
 
 class SettingsProblem(click.ClickException):
@@ -120,13 +120,27 @@ def import_json(file: Path | None) -> None:
         raise click.ClickException(f"cannot read {path}: {error.strerror or error}") from None
     try:
         records = read_export(body)
-    except ValueError as error:
-        raise click.ClickException(f"{path}: {error}; nothing was imported") from None
+    except BadExport as error:
+        raise click.ClickException(refusal(path, error)) from None
     try:
         added, present = store.import_records(records)
     except StoreError as error:
         raise click.ClickException(f"{error.detail}; nothing was imported") from None
     click.echo(f"imported {added} comments from {path} ({present} were already there)")
+
+
+# How many bad items an import names: enough to see the pattern, not a screenful per item.
+SHOWN_PROBLEMS = 20
+
+
+def refusal(path: object, error: BadExport) -> str:
+    """Say why nothing was imported: one line for one bad item, else one line per item."""
+    lines = [f"{path}: {error}; nothing was imported"]
+    if len(error.problems) > 1:
+        lines += [f"  {problem}" for problem in error.problems[:SHOWN_PROBLEMS]]
+        if len(error.problems) > SHOWN_PROBLEMS:
+            lines.append(f"  and {len(error.problems) - SHOWN_PROBLEMS:,} more")
+    return "\n".join(lines)
 
 
 def init_app(app: Flask) -> None:

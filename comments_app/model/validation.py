@@ -16,6 +16,69 @@ FORBIDDEN = {
 }
 
 
+# Unicode's Default_Ignorable_Code_Point, which Python's unicodedata does not carry. The
+# standard derives it (UAX #44; DerivedCoreProperties.txt, "Derived Property:
+# Default_Ignorable_Code_Point") as
+#     Other_Default_Ignorable_Code_Point + Cf + Variation_Selector
+#     - White_Space - FFF9..FFFB - 13430..1343F - Prepended_Concatenation_Mark
+# Cf comes from unicodedata; the two lists below are the standard's (PropList.txt), and
+# have not changed since Unicode 14 (U+180F). Unassigned points among them are reserved
+# as default-ignorable: a font draws nothing for them either.
+OTHER_DEFAULT_IGNORABLE = (
+    (0x034F, 0x034F),  # COMBINING GRAPHEME JOINER
+    (0x115F, 0x1160),  # HANGUL CHOSEONG FILLER, HANGUL JUNGSEONG FILLER
+    (0x17B4, 0x17B5),  # KHMER VOWEL INHERENT AQ, AA
+    (0x2065, 0x2065),  # reserved
+    (0x3164, 0x3164),  # HANGUL FILLER
+    (0xFFA0, 0xFFA0),  # HALFWIDTH HANGUL FILLER
+    (0xFFF0, 0xFFF8),  # reserved
+    (0xE0000, 0xE0000),  # reserved
+    (0xE0002, 0xE001F),  # reserved
+    (0xE0080, 0xE00FF),  # reserved
+    (0xE01F0, 0xE0FFF),  # reserved
+)
+VARIATION_SELECTORS = (
+    (0x180B, 0x180D),  # MONGOLIAN FREE VARIATION SELECTOR ONE..THREE
+    (0x180F, 0x180F),  # MONGOLIAN FREE VARIATION SELECTOR FOUR
+    (0xFE00, 0xFE0F),  # VARIATION SELECTOR-1..16
+    (0xE0100, 0xE01EF),  # VARIATION SELECTOR-17..256
+)
+# The format characters the standard keeps visible: interlinear annotation, Egyptian
+# hieroglyph format controls, and the Prepended_Concatenation_Mark ones (a number sign,
+# an end of ayah). None of them is White_Space. Names refuse them anyway, as Cf.
+VISIBLE_FORMAT = (
+    (0xFFF9, 0xFFFB),
+    (0x13430, 0x1343F),
+    (0x0600, 0x0605),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+)
+# Not default-ignorable, yet drawn as nothing: the blank braille cell and the null
+# notehead, the usual fillers of "empty" user names once the others are refused.
+BLANK = ((0x2800, 0x2800), (0x1D159, 0x1D159))
+
+
+def within(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(first <= code <= last for first, last in ranges)
+
+
+def is_default_ignorable(char: str) -> bool:
+    """Tell whether a character has Unicode's Default_Ignorable_Code_Point property."""
+    code = ord(char)
+    if within(code, OTHER_DEFAULT_IGNORABLE) or within(code, VARIATION_SELECTORS):
+        return True
+    return unicodedata.category(char) == "Cf" and not within(code, VISIBLE_FORMAT)
+
+
+def is_invisible(char: str) -> bool:
+    """Tell whether a character shows as nothing: default-ignorable, or a blank."""
+    return is_default_ignorable(char) or within(ord(char), BLANK)
+
+
 def clean_comment(form: Mapping) -> tuple[dict[str, str], dict[str, str]]:
     """Return (the cleaned author and text, {field: why it is refused})."""
     return clean_fields(form, LIMITS)
@@ -61,8 +124,9 @@ def field_problem(field: str, value: object, limit: int) -> str | None:
 def name_problem(name: str) -> str | None:
     """Say why a (normalised) name could pass for another, or None when it is fine.
 
-    Invisible characters make "Admin" + zero width space look like "Admin", bidi controls
-    show "Ad" + RLO + "nim" as "Adnim" reversed, and private-use characters look like
+    Invisible characters make "Admin" + zero width space (or + a Hangul filler, a
+    variation selector, a blank braille cell) look like "Admin", bidi controls show
+    "Ad" + RLO + "nim" as "Adnim" reversed, and private-use characters look like
     whatever a font draws for them: none of them belongs in a name people read.
     """
     for char in name:
@@ -71,6 +135,8 @@ def name_problem(name: str) -> str | None:
             return "author must be a single line"
         if category == "Cf":
             return f"author contains an invisible formatting character ({describe(char)})"
+        if is_invisible(char):
+            return f"author contains an invisible character ({describe(char)})"
         if category == "Co":
             return f"author contains a private-use character ({describe(char)})"
     return None

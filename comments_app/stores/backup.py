@@ -12,16 +12,25 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..model.comment import MAX_ID, STATUSES, is_deleted, normalize, stamp
+from ..model.validation import LIMITS, clean_comment
 from .layout import encode_comment, encode_list, parse_list
 
 # What a record may hold; anything else in an imported file is left out.
 FIELDS = ("id", "author", "text", "created", "edited", "status", "deleted")
 TIMES = ("created", "edited", "deleted")
+# An imported id must leave a next one: with MAX_ID imported, every PostgreSQL POST
+# failed (bigint out of range) and the JSON store gave out an id nothing could reach.
+MAX_IMPORTED_ID = MAX_ID - 1
+# Python's datetime stops at 9999; fromisoformat would only say "Invalid isoformat string".
+FIVE_DIGIT_YEAR = re.compile(r"[+-]?\d{5}")
+# How much of a bad value a message quotes.
+SHOWN_LENGTH = 32
 
 
 def encode_export(records: Iterable[Mapping]) -> bytes:
@@ -30,27 +39,48 @@ def encode_export(records: Iterable[Mapping]) -> bytes:
 
 
 def read_export(body: bytes) -> list[dict]:
-    """Parse and check an export or a comments file; raise ValueError naming the first bad item."""
+    """Parse and check an export or a comments file; raise BadExport naming every bad item."""
+    try:
+        items = parse_list(body)
+    except RecursionError:
+        # json's decoder recurses once per level: 100,000 "[" would be a traceback.
+        raise BadExport(["not valid JSON (arrays or objects nested too deeply)"]) from None
+    except ValueError as error:
+        raise BadExport([str(error)]) from None
     records = []
+    problems = []
     seen: set[int] = set()
-    for index, item in enumerate(parse_list(body)):
+    for index, item in enumerate(items):
         try:
             record = checked_record(item)
         except ValueError as error:
-            raise ValueError(f"item {index} {error}") from None
+            problems.append(f"item {index}{error}")
+            continue
         if record["id"] in seen:
-            raise ValueError(f"item {index} repeats the id {record['id']}")
+            problems.append(f"item {index} repeats the id {record['id']}")
         seen.add(record["id"])
         records.append(record)
+    if problems:
+        raise BadExport(problems)
     return records
 
 
+class BadExport(ValueError):
+    """What is wrong with an export: one message per bad item, in the file's order."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(problems[0] if len(problems) == 1 else f"{len(problems):,} items are refused")
+
+
 def checked_record(item: Mapping) -> dict:
-    """Return one imported record as stores keep it; raise ValueError saying what is wrong."""
-    comment_id = item.get("id")
-    if type(comment_id) is not int or not 1 <= comment_id <= MAX_ID:
-        raise ValueError("has no whole-number id from 1 up")
+    """Return one imported record as the API would have stored it; raise ValueError saying why not.
+
+    The message follows "item N": " has …" for the record's shape, ": author …" for
+    what the API's validation says of its author and text.
+    """
     record = {field: item[field] for field in FIELDS if field in item and item[field] is not None}
+    record["id"] = checked_id(item.get("id"))
     for field in TIMES:
         if field in record:
             record[field] = stamp(parse_time(field, record[field]))
@@ -58,22 +88,53 @@ def checked_record(item: Mapping) -> dict:
         # A tombstone keeps its id and when it was deleted, nothing else.
         return normalize(record)
     if record.get("status", STATUSES[0]) not in STATUSES:
-        raise ValueError(f"has an unknown status {record.get('status')!r} (one of {', '.join(STATUSES)})")
-    for field in ("author", "text"):
+        raise ValueError(
+            f" has an unknown status {shown(record.get('status'))} (one of {', '.join(STATUSES)})"
+        )
+    for field in LIMITS:
         if not isinstance(record.get(field), str):
-            raise ValueError(f"has no {field} string")
-    return normalize(record)
+            raise ValueError(f" has no {field} string")
+    cleaned, errors = clean_comment(record)
+    if errors:
+        raise ValueError(": " + "; ".join(errors.values()))
+    return normalize({**record, **cleaned})
+
+
+def checked_id(comment_id: object) -> int:
+    """Return an importable id; raise ValueError saying why it is not one."""
+    if type(comment_id) is not int or comment_id < 1:
+        raise ValueError(" has no whole-number id from 1 up")
+    if comment_id > MAX_IMPORTED_ID:
+        raise ValueError(
+            f" has the id {comment_id}: the largest an import may keep is {MAX_IMPORTED_ID},"
+            " so that a new comment still gets an id after it"
+        )
+    return comment_id
 
 
 def parse_time(field: str, value: object) -> datetime:
     """Parse an ISO 8601 time; one without a zone is taken as UTC."""
+    what = f"an {field}" if field[0] in "aeiou" else f"a {field}"
+    if isinstance(value, str) and FIVE_DIGIT_YEAR.match(value):
+        raise ValueError(f" has {what} past the year 9999: {shown(value)}")
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         moment = None
     if moment is None:
-        raise ValueError(f"has a {field} that is not an ISO 8601 time: {value!r}")
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise ValueError(f" has {what} that is not an ISO 8601 time: {shown(value)}")
+    try:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        # 9999-12-31T23:00-05:00 is a valid time that Python's datetime cannot hold in UTC.
+        side = "past the year 9999" if moment.year == 9999 else "before the year 1"
+        raise ValueError(f" has {what} {side} in UTC: {shown(value)}") from None
+
+
+def shown(value: object) -> str:
+    """Return a value as a message quotes it: repr, cut short (a 3 MB status is one line)."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
 
 
 def write_atomically(path: Path, body: bytes) -> None:

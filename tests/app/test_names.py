@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
 import requests
@@ -32,6 +33,35 @@ NORMALISED = [
 
 FINE = ["José", "王小明", "محمد", "Ελένη", "O'Brien-Smith", "Ann 🙂"]
 
+# Invisible but not format characters (category Cf): Unicode's Default_Ignorable_Code_Point
+# (fillers, the grapheme joiner, variation selectors, Khmer inherent vowels) and the blank
+# braille pattern. "Admin" + any of them shows as "Admin". The fullwidth fillers are
+# normalised (NFKC) to U+1160 before the check, which then names that one.
+INVISIBLE = [
+    ("\u3164", "U+1160 HANGUL JUNGSEONG FILLER"),
+    ("\u115f", "U+115F HANGUL CHOSEONG FILLER"),
+    ("\u1160", "U+1160 HANGUL JUNGSEONG FILLER"),
+    ("\uffa0", "U+1160 HANGUL JUNGSEONG FILLER"),
+    ("\u034f", "U+034F COMBINING GRAPHEME JOINER"),
+    ("\ufe00", "U+FE00 VARIATION SELECTOR-1"),
+    ("\ufe0f", "U+FE0F VARIATION SELECTOR-16"),
+    ("\u17b4", "U+17B4 KHMER VOWEL INHERENT AQ"),
+    ("\u17b5", "U+17B5 KHMER VOWEL INHERENT AA"),
+    ("\u180b", "U+180B MONGOLIAN FREE VARIATION SELECTOR ONE"),
+    ("\u180f", "U+180F MONGOLIAN FREE VARIATION SELECTOR FOUR"),
+    ("\u2800", "U+2800 BRAILLE PATTERN BLANK"),
+    ("\U0001d159", "U+1D159 MUSICAL SYMBOL NULL NOTEHEAD"),
+    ("\U000e0100", "U+E0100 VARIATION SELECTOR-17"),
+    ("\U000e01ef", "U+E01EF VARIATION SELECTOR-256"),
+    ("\u2065", "U+2065"),  # unassigned, but reserved as default-ignorable
+    ("\ufff0", "U+FFF0"),
+    ("\U000e0fff", "U+E0FFF"),
+]
+
+# What stays allowed: letters and marks of every script that draw something, including
+# Hangul syllables and jamo, Khmer and Mongolian letters, and emoji without a selector.
+STILL_FINE = ["김민수", "\u1100\u1161", "សុខា", "ᠪᠠᠲᠦ", "Zoë", "Ann 👍", "a\u0301b"]
+
 
 @pytest.mark.parametrize(("author", "words"), LOOK_ALIKES, ids=[w for _, w in LOOK_ALIKES])
 def test_look_alike_names_are_refused(author, words):
@@ -52,8 +82,24 @@ def test_names_in_any_script_pass(author):
     assert clean_comment({"author": author, "text": "hi"}) == ({"author": author, "text": "hi"}, {})
 
 
+@pytest.mark.parametrize(("char", "words"), INVISIBLE, ids=[w for _, w in INVISIBLE])
+@pytest.mark.parametrize("place", ["Admin{}", "Ad{}min", "{}Admin"])
+def test_invisible_characters_outside_cf_are_refused(char, words, place):
+    cleaned, errors = clean_comment({"author": place.format(char), "text": "hi"})
+    assert "author" not in cleaned
+    assert errors["author"] == f"author contains an invisible character ({words})"
+
+
+@pytest.mark.parametrize("author", STILL_FINE)
+def test_visible_letters_next_to_the_invisible_ones_pass(author):
+    assert clean_comment({"author": author, "text": "hi"}) == (
+        {"author": unicodedata.normalize("NFKC", author), "text": "hi"},
+        {},
+    )
+
+
 def test_the_text_keeps_what_people_write():
-    text = "Ａ \u200b \u202eabc\u202c \ue000 \u2028 ﬁ"
+    text = "Ａ \u200b \u202eabc\u202c \ue000 \u2028 ﬁ \u3164 \ufe0f \u2800 \U000e0100"
     assert clean_comment({"author": "Ann", "text": text}) == ({"author": "Ann", "text": text}, {})
 
 

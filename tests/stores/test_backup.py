@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from comments_app import create_app
+from comments_app.model.comment import MAX_ID
 from comments_app.state import app_state
 
 from ..conftest import flask_cli, new_schema
@@ -183,3 +184,28 @@ def test_an_export_taken_while_posts_land_holds_every_acknowledged_comment(start
     # Posts kept landing during the exports: they were taken from a live store.
     assert final > len(exports[0][0])
     assert requests.get(server.url + "/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["file", "postgresql"])
+def test_an_import_leaves_room_for_the_next_id(new_store, tmp_path, kind):
+    """Issue 24, item 9: an imported id of 2**63 - 1 left no id for a new comment."""
+    settings = new_store(kind)
+    largest = tmp_path / "largest.json"
+    largest.write_text(json.dumps([{"id": MAX_ID, "author": "a", "text": "the very last id"}]))
+    result = flask_cli("import-json", str(largest), **settings)
+    assert result.returncode == 1
+    assert f"the largest an import may keep is {MAX_ID - 1}" in result.stderr
+    client = create_app(settings).test_client()
+    added = client.post("/api/comments", data={"author": "b", "text": "still room"})
+    assert added.status_code == 201 and added.headers["Location"] == "/api/comments/1"
+
+    other = new_store(kind)
+    below = tmp_path / "below.json"
+    below.write_text(json.dumps([{"id": MAX_ID - 1, "author": "a", "text": "one before the last"}]))
+    assert "imported 1 comments" in import_file(other, below)
+    client = create_app(other).test_client()
+    added = client.post("/api/comments", data={"author": "b", "text": "the last"})
+    assert added.status_code == 201, added.get_json()
+    assert added.headers["Location"] == f"/api/comments/{MAX_ID}"
+    assert [c["id"] for c in client.get("/api/comments").get_json()] == [MAX_ID - 1, MAX_ID]
+    assert client.get("/healthz").status_code == 200
