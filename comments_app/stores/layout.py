@@ -49,6 +49,8 @@ def parse_list(body: bytes) -> list[dict]:
         raise ValueError(
             f"not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
         ) from None
+    except RecursionError:
+        raise ValueError("not valid JSON (arrays or objects nested too deeply)") from None
     if not isinstance(items, list):
         raise ValueError(f"not a JSON array but a {type(items).__name__}")
     for index, item in enumerate(items):
