@@ -305,21 +305,53 @@ def split_list(value: str) -> tuple[str, ...]:
 
 
 def check_origins(name: str, origins: tuple[str, ...]) -> tuple[str, ...]:
-    """Refuse anything that is not a plain http(s) origin: no path, pattern, quote or space."""
+    """Refuse anything that is not a plain http(s) origin; return each in its normal form.
+
+    No path, pattern, quote or space. HTTPS://Blog.Example:443 is returned as
+    https://blog.example, the form a browser's Origin header has, so that a listed origin
+    is compared with a request's in one form (normal_origin) wherever it is.
+    """
+    kept: list[str] = []
     for origin in origins:
-        parts = urlsplit(origin)
-        if (
-            any(char in origin for char in "*?\\^$()[]'\";,@ \t\r\n")
-            or parts.scheme not in ("http", "https")
-            or not parts.netloc
-            or parts.path
-            or parts.query
-            or parts.fragment
-        ):
+        normal = normal_origin(origin)
+        if normal is None or any(char in origin for char in "*?\\^$()[]'\";,@ \t\r\n"):
             raise ConfigError(
                 name, f"{origin!r} is not an origin like https://example.com or http://localhost:5173"
             )
-    return origins
+        kept.append(normal)
+    return tuple(dict.fromkeys(kept))
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normal_origin(origin: str) -> str | None:
+    """Return an http(s) origin as a browser sends it: scheme and host lower case, no default
+    port, no trailing slash; None when it is not one (a path, a user, a bad port, "null")."""
+    text = origin.strip().removesuffix("/")
+    if any(char in text for char in "?#"):
+        return None
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if (
+        parts.scheme not in DEFAULT_PORTS
+        or not host
+        or parts.username is not None
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.netloc.endswith(":")
+    ):
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
 
 
 HOST_LABELS = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")

@@ -9,6 +9,7 @@ from flask import Blueprint
 from werkzeug.security import generate_password_hash
 
 from comments_app import create_app
+from comments_app.config import ConfigError
 from comments_app.web.guards import auth
 
 HASH = generate_password_hash("s3cret")
@@ -199,3 +200,68 @@ def test_cors_allowed_origin_is_echoed_and_varies(comments_file):
     assert response.headers["Access-Control-Allow-Origin"] == "https://box.example"
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
     assert "Origin" in response.headers["Vary"]
+
+
+def access_control(response) -> dict[str, str]:
+    return {name: value for name, value in response.headers if name.startswith("Access-Control-")}
+
+
+@pytest.mark.parametrize("setting", ["https://box.example", "*"])
+def test_moderation_routes_never_answer_cors(comments_file, setting):
+    client = make_client(
+        comments_file,
+        COMMENTS_CORS_ORIGINS=setting,
+        COMMENTS_ADMIN_USERS=f"mod:{HASH}",
+        COMMENTS_RATE_LIMIT="off",
+    )
+    origin = {"Origin": "https://box.example"}
+    client.post("/api/comments", json={"author": "a", "text": "b"})
+    listed = client.get("/api/moderation/comments", headers={**origin, **basic("mod", "s3cret")})
+    assert listed.status_code == 200 and len(listed.get_json()) == 1
+    assert access_control(listed) == {}
+    preflight = client.options(
+        "/api/moderation/comments",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert access_control(preflight) == {}
+    # The public list still answers the same origin.
+    assert "Access-Control-Allow-Origin" in client.get("/api/comments", headers=origin).headers
+
+
+@pytest.mark.parametrize(
+    ("setting", "origin", "allowed"),
+    [
+        ("http://blog.example:8080", "HTTP://BLOG.EXAMPLE:8080", True),
+        ("http://blog.example", "HTTP://BLOG.EXAMPLE:80", True),
+        ("http://blog.example:80", "http://blog.example", True),
+        ("https://blog.example:443/", "https://blog.example", True),
+        ("HTTPS://Blog.Example", "https://blog.example", True),
+        ("http://blog.example", "https://blog.example", False),
+        ("http://blog.example", "http://blog.example:8080", False),
+        ("http://blog.example:8080", "http://blog.example:80", False),
+        ("https://blog.example", "https://blog.example:80", False),
+        ("http://blog.example", "http://user@blog.example", False),
+        ("http://blog.example", "http://blog.example:http", False),
+    ],
+)
+def test_origins_compare_in_one_normal_form_for_reads_and_writes(comments_file, setting, origin, allowed):
+    client = make_client(comments_file, COMMENTS_CORS_ORIGINS=setting, COMMENTS_RATE_LIMIT="off")
+    headers = {"Origin": origin}
+    read = client.get("/api/comments", headers=headers)
+    preflight = client.options("/api/comments", headers={**headers, "Access-Control-Request-Method": "POST"})
+    write = client.post("/api/comments", json={"author": "a", "text": "b"}, headers=headers)
+    assert write.status_code == (201 if allowed else 403)
+    for response in (read, preflight, write):
+        assert ("Access-Control-Allow-Origin" in response.headers) is allowed
+        assert ("Access-Control-Allow-Credentials" in response.headers) is allowed
+
+
+def test_cors_origins_with_a_bad_port_stop_the_start(comments_file):
+    with pytest.raises(ConfigError, match="COMMENTS_CORS_ORIGINS"):
+        create_app(
+            {"COMMENTS_FILE": str(comments_file), "COMMENTS_CORS_ORIGINS": "http://blog.example:99999"}
+        )

@@ -70,3 +70,14 @@ def test_dyno_defaults_to_one_hop_unless_set():
     assert config.load({"DYNO": "web.1"}).trusted_proxies == 1
     assert config.load({"DYNO": "web.1", "COMMENTS_TRUSTED_PROXIES": "0"}).trusted_proxies == 0
     assert config.load({"COMMENTS_TRUSTED_PROXIES": " 3 "}).trusted_proxies == 3
+
+
+def test_the_address_a_proxy_appends_with_its_port_is_logged_and_seen_without_it(start_server, comments_file):
+    server = start_server(COMMENTS_FILE=str(comments_file), COMMENTS_TRUSTED_PROXIES="1")
+    for forwarded, address in [("203.0.113.9:51234", "203.0.113.9"), ("[2001:db8::3]:443", "2001:db8::3")]:
+        marker = uuid.uuid4().hex
+        response = requests.get(
+            f"{server.url}/api/comments?probe={marker}", headers={"X-Forwarded-For": forwarded}, timeout=10
+        )
+        assert response.status_code == 200
+        assert access_log_address(server, marker) == address

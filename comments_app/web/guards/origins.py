@@ -1,18 +1,26 @@
-"""Cross-origin rules: refuse forged cross-site writes (CSRF) and answer CORS when configured."""
+"""Cross-origin rules: refuse forged cross-site writes (CSRF) and answer CORS when configured.
+
+An Origin is compared with the listed ones in one form, normal_origin's (scheme and host
+lower case, no default port), by the write check and by flask-cors's read headers alike:
+an origin allowed to read may write, and one refused a write is refused the read headers.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from flask_cors import CORS
 
-from ...config import Settings
+from ...config import Settings, normal_origin
 from ..endpoints import SAFE_METHODS, VERSION_HEADER
 from ..errors import APIError
 
-API_PATHS = [r"/api/.*", r"/comments\.json"]
+# The paths CORS answers: the API but the moderation routes, which never answer it, so
+# that no other origin's page reads them with a moderator's credentials.
+API_PATHS = [r"/api/(?!moderation(?:/|$)).*", r"/comments\.json"]
 
 
 def is_own_origin(origin: str) -> bool:
@@ -30,7 +38,7 @@ def check_origin(allowed: tuple[str, ...]) -> None:
         return
     origin = request.headers.get("Origin")
     if origin is not None:
-        if is_own_origin(origin) or origin.rstrip("/") in allowed:
+        if is_own_origin(origin) or normal_origin(origin) in allowed:
             return
         raise APIError(
             403,
@@ -47,6 +55,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.before_request(lambda: check_origin(writers))
     if not origins:
         return
+    app.wsgi_app = origin_in_normal_form(app.wsgi_app)
     # CORS headers go only to a request whose Origin is allowed (flask-cors would otherwise
     # answer a request without Origin with the first configured origin and credentials,
     # disclosing the setting); since the answer then depends on Origin, caches are told so.
@@ -73,6 +82,22 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 API_PATH = re.compile("|".join(API_PATHS))
+
+
+def origin_in_normal_form(wsgi_app: Callable) -> Callable:
+    """Wrap a WSGI app: the Origin header it sees is in its normal form, when it has one.
+
+    flask-cors compares the Origin header with the listed origins as strings; given the
+    normal form of both, it compares what check_origin compares.
+    """
+
+    def app_seeing_normal_origins(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        origin = environ.get("HTTP_ORIGIN")
+        if origin:
+            environ["HTTP_ORIGIN"] = normal_origin(origin) or origin
+        return wsgi_app(environ, start_response)
+
+    return app_seeing_normal_origins
 
 
 def vary_on_origin(response: Response) -> Response:
