@@ -33,10 +33,12 @@ def test_honeypot_and_links_on_a_live_server(start_server, comments_file):
     bot = requests.post(
         api, data={"author": "bot", "text": "cheap pills", "website": "https://pills.example"}
     )
-    # Answered like a success: 201 with the public list, which does not show it.
+    # Answered as a person would be: 201 with the list and its comment in it (in this
+    # answer alone), and its Location answers it as if published.
     assert bot.status_code == 201
-    assert [c["text"] for c in bot.json()] == [person.json()[0]["text"]]
-    assert requests.get(server.url + bot.headers["Location"]).status_code == 404
+    assert [c["text"] for c in bot.json()] == [person.json()[0]["text"], "cheap pills"]
+    shown = requests.get(server.url + bot.headers["Location"])
+    assert shown.status_code == 200 and shown.json() == bot.json()[-1]
 
     linky = "[one](https://1.example) <https://2.example> https://3.example"
     held = requests.post(api, json={"author": "cat", "text": linky})
@@ -76,7 +78,8 @@ def test_an_empty_honeypot_is_a_person(client):
         ("[x](https://a.example) counts once", 1),
         ("![img](https://a.example/i.png) and <https://b.example>", 2),
         ("www.a.example, http://b.example/path?q=1 and ftp://c.example", 3),
-        ("an e-mail@example.com is not a link", 0),
+        ("an e-mail@example.com is linked by the page", 1),
+        ("an @handle.example is not", 0),
     ],
 )
 def test_count_links(text, links):

@@ -13,14 +13,14 @@ from flask import Blueprint, current_app, request, url_for
 from werkzeug.routing import BaseConverter
 
 from ...model import tokens
-from ...model.comment import MAX_ID, PENDING, PUBLISHED, SPAM, STATUSES, public_view
-from ...model.editing import edit_as
-from ...model.spam import verdict
+from ...model.comment import EDITABLE, MAX_ID, PENDING, PUBLISHED, SPAM, STATUSES, public_view
+from ...model.editing import AUTHOR, apparent_status, author_refusal, edit_as, pretended_edit, trapped
+from ...model.spam import over_limit, verdict
 from ...model.validation import clean_changes, clean_comment
 from ...model.versions import VERSION_FORM, VersionGone, VersionUnknown, changes_etag, page_etag
 from ...state import app_state
 from ...stores.contract import Snapshot
-from ...stores.layout import encode_comment
+from ...stores.layout import append_encoded, encode_comment
 from .. import codings, endpoints
 from ..endpoints import VERSION_HEADER
 from ..errors import APIError
@@ -186,7 +186,7 @@ def add_comment():
     """Store a comment; answer 201 with the updated list, as tutorial front ends expect,
     or, under pre-moderation or when the spam signals hold it, 202 with the comment alone,
     pending. With Prefer: return=minimal (RFC 7240) a 201 is the new comment alone. A
-    honeypot's catch is kept as spam and answered as any comment would be."""
+    honeypot's catch is kept as spam and answered as a person's comment would be."""
     fields = request.fields
     cleaned, errors = clean_comment(fields)
     if errors:
@@ -197,8 +197,11 @@ def add_comment():
     status = verdict(fields, cleaned, state.settings.max_links) or usual
     comment, snapshot = store.add(cleaned["author"], cleaned["text"], status)
     if status == SPAM:
-        # Answered like any comment: the bot learns nothing from the answer.
-        comment, status = {**comment, "status": usual}, usual
+        # Answered as a person's comment: the bot learns nothing from the answer.
+        status = shown_status(comment)
+        comment = {**comment, "status": status}
+        if status == PUBLISHED:
+            snapshot = with_trapped(snapshot, comment)
     location = url_for(".get_comment", comment_id=comment["id"])
     if status == PENDING:
         response = json_response(encode_comment(comment), 202)
@@ -210,7 +213,7 @@ def add_comment():
         response.headers["Location"] = location
     else:
         coding = codings.choose(request.headers.get("Accept-Encoding"))
-        response = encoded_response(snapshot, coding, 201)
+        response = list_response(snapshot, coding, 201)
         response.headers["Location"] = location
         # The body is the list, not the new comment: say so, so caches file it rightly.
         response.headers["Content-Location"] = request.path
@@ -219,9 +222,53 @@ def add_comment():
     return response
 
 
+class TrappedSnapshot(Snapshot):
+    """The list as a trapped bot is shown it, its comment added: never kept nor cached."""
+
+
+def with_trapped(snapshot: Snapshot, comment: Mapping) -> Snapshot:
+    """Return the list with a trapped bot's comment added, for that bot's answer alone."""
+    body = append_encoded(snapshot.body, [encode_comment(public_view(comment))])
+    return TrappedSnapshot(snapshot.etag, body)
+
+
+def list_response(snapshot: Snapshot, coding: str, status: int):
+    """Answer a list after a write; a trapped bot's list is compressed apart, so that it is
+    never kept under the list's ETag where others would be answered from it."""
+    if not isinstance(snapshot, TrappedSnapshot):
+        return encoded_response(snapshot, coding, status)
+    # The list's own ETag: the bot's next If-None-Match is answered 304, as a person's is.
+    headers = list_headers(codings.tagged(snapshot.etag, coding), coding, snapshot.etag)
+    body = codings.compress(snapshot.body, coding)
+    return current_app.response_class(body, status=status, headers=headers)
+
+
+def shown_status(comment: Mapping) -> str:
+    """Return the status a trapped bot's comment is shown with: a person's in its place."""
+    settings = app_state().settings
+    return apparent_status(settings.moderation, over_limit(comment, settings.max_links))
+
+
+def stored_comment(comment_id: int, status: str | None = None) -> dict | None:
+    """Return a comment with its status, whatever it is, or only when it has that status."""
+    store = app_state().store
+    if status is None:
+        public = store.get(comment_id)  # the usual case, and the cheap one
+        if public is not None:
+            return {**public, "status": PUBLISHED}
+    # The stores look a comment up by id only when it is public: the others are found in
+    # the moderators' list (a store method that reads one record by id would be cheaper).
+    return next((c for c in store.moderation(status) if c["id"] == comment_id), None)
+
+
 @bp.get("/api/comments/<comment_id:comment_id>")
 def get_comment(comment_id: int):
     comment = app_state().store.get(comment_id)
+    if comment is None:
+        # A trapped bot that looks its comment up finds it, as a person would theirs.
+        trapped_comment = stored_comment(comment_id, SPAM)
+        if trapped_comment is not None and shown_status(trapped_comment) == PUBLISHED:
+            comment = public_view(trapped_comment)
     if comment is None:
         raise APIError(404, f"there is no comment with id {comment_id}")
     return json_response(encode_comment(comment))
@@ -233,13 +280,40 @@ def edit_comment(comment_id: int):
     changes, errors = clean_changes(request.fields, STATUSES)
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
-    state = app_state()
-    changes = edit_as(request.editor, changes, state.settings.moderation)
-    comment, _ = state.store.update(comment_id, changes)
+    if request.editor == AUTHOR:
+        return authors_edit(comment_id, changes)
+    comment, _ = app_state().store.update(comment_id, changes)
+    return json_response(encode_comment(comment))
+
+
+def authors_edit(comment_id: int, changes: Mapping[str, str]):
+    """Make an author's edit as the policy says (model/editing.py): checked as a new comment
+    is, links included; refused on a hidden comment; on a trapped bot's, answered only."""
+    settings = app_state().settings
+    too_many_links = False
+    current = stored_comment(comment_id)
+    if current is not None:  # else the store's update answers 404
+        refusal = author_refusal(current["status"])
+        if refusal is not None:
+            raise APIError(403, refusal)
+        edited = {**current, **{field: changes[field] for field in EDITABLE if field in changes}}
+        too_many_links = over_limit(edited, settings.max_links)
+        if trapped(AUTHOR, current["status"]):
+            shown = shown_status(current)
+            pretended = pretended_edit(current, shown, changes, settings.moderation, too_many_links)
+            return json_response(encode_comment(pretended))
+    changes = edit_as(AUTHOR, changes, settings.moderation, too_many_links)
+    comment, _ = app_state().store.update(comment_id, changes)
     return json_response(encode_comment(comment))
 
 
 @bp.delete("/api/comments/<comment_id:comment_id>")
 def delete_comment(comment_id: int):
+    """Delete a comment; a trapped bot's delete is answered, and its comment kept as spam
+    for the moderators."""
+    if request.editor == AUTHOR:
+        current = stored_comment(comment_id, SPAM)
+        if current is not None and trapped(request.editor, current["status"]):
+            return current_app.response_class(status=204)
     app_state().store.delete(comment_id)
     return current_app.response_class(status=204)
