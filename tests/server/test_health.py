@@ -6,6 +6,7 @@ import json
 import uuid
 
 import psycopg
+import pytest
 import requests
 
 from ..conftest import unprivileged
@@ -69,6 +70,53 @@ def test_a_folder_the_server_cannot_write_fails_the_health_check(start_server, t
     finally:
         folder.chmod(0o755)
     assert [c["text"] for c in json.loads(comments_file.read_bytes())] == ["kept", "after"]
+
+
+@pytest.mark.parametrize("lock_file", [False, True], ids=["no-lock-file", "writable-lock-file"])
+def test_a_folder_the_server_cannot_write_still_serves_reads_without_a_key_file(
+    start_server, tmp_path, lock_file
+):
+    """No COMMENTS_SECRET_KEY and no key file yet: reads go on, writes and /healthz say why not."""
+    folder = tmp_path / "volume"
+    folder.mkdir()
+    comments_file = folder / "comments.json"
+    comments_file.write_text(json.dumps([{"id": 1, "author": "a", "text": "kept"}]))
+    if lock_file:  # the write then gets as far as making the key
+        lock = folder / "comments.json.lock"
+        lock.write_bytes(b"")
+        lock.chmod(0o666)
+    folder.chmod(0o555)
+    try:
+        server = start_server(workers=2, prefix=unprivileged(), COMMENTS_FILE=str(comments_file))
+        listed = requests.get(server.url + "/api/comments")
+        assert listed.status_code == 200, listed.text
+        assert [c["text"] for c in listed.json()] == ["kept"]
+        # One version in every worker: its ETag answers 304, and nothing changed since it.
+        version = listed.headers["Comments-Version"]
+        for _ in range(4):
+            again = requests.get(
+                server.url + "/api/comments", headers={"If-None-Match": listed.headers["ETag"]}
+            )
+            assert again.status_code == 304
+            since = requests.get(server.url + "/api/comments", params={"since": version})
+            assert since.status_code == 200 and since.json()["comments"] == []
+        refused = post(server.url)
+        assert refused.status_code == 503
+        assert refused.json() == {"error": "the comments store cannot be written"}
+        status, body = health(server.url)
+        assert status == 503
+        assert body["error"].startswith("the comments store cannot be written: its folder is not writable")
+        assert body["comments"] == 1 and body["writable"] is False
+        assert str(tmp_path) not in refused.text + json.dumps(body)
+        assert "Traceback" not in server.output()
+        assert not (folder / "comments.json.key").exists()
+        # Fixed while it runs: the first write makes the key, and the list goes on.
+        folder.chmod(0o755)
+        assert post(server.url, "after").status_code == 201
+        assert health(server.url)[0] == 200
+        assert [c["text"] for c in requests.get(server.url + "/api/comments").json()] == ["kept", "after"]
+    finally:
+        folder.chmod(0o755)
 
 
 def test_a_lock_file_the_server_cannot_write_fails_the_health_check(start_server, comments_file):

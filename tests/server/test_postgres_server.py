@@ -145,3 +145,25 @@ def test_outage_answers_503_fast_and_heals_without_restart(start_server, own_clu
     )
     assert SECRET not in server.output()
     assert "comments database is unavailable" in server.output() or "database error" in server.output()
+
+
+def test_outage_answers_503_within_the_database_timeout(start_server, own_cluster, tmp_path):
+    """COMMENTS_DB_TIMEOUT is the whole wait for the database: the pool's and the connection's."""
+    server = start_server(
+        workers=1,
+        DATABASE_URL=own_cluster.url(password=SECRET),
+        COMMENTS_FILE=str(tmp_path / "c.json"),
+        COMMENTS_DB_TIMEOUT="3",
+    )
+    post_many(server.url, 0, 2)
+    own_cluster.stop("fast")
+    # The first requests find the pool's connections dead, the later ones none at all.
+    for path in ("/api/comments", "/api/comments", "/healthz", "/api/comments?since=x-1", "/api/comments"):
+        status, seconds, body = timed_get(server.url + path)
+        assert status == 503, body
+        assert seconds < 3.5, f"{path}: {seconds:.1f} s"
+    started = time.monotonic()
+    assert (
+        requests.post(server.url + "/api/comments", data={"author": "a", "text": "lost?"}).status_code == 503
+    )
+    assert time.monotonic() - started < 3.5

@@ -329,6 +329,43 @@ def test_json_etag_says_nothing_about_the_file(tmp_path):
     assert f"{st.st_size:x}" not in parts and str(st.st_size) not in parts
 
 
+def test_json_versions_do_not_tell_when_writes_happened(tmp_path):
+    """Known versions and their times (one's own POST's created) decode no other's time."""
+    path = tmp_path / "comments.json"
+    store = JsonFileStore(path)
+    known = []
+    for number in range(8):
+        store.add("a", f"comment {number}")
+        known.append((store.etag(), path.stat().st_mtime_ns))
+    parts = [[int(part, 16) for part in etag.split("-")] for etag, _ in known]
+    times = [mtime for _, mtime in known]
+    for position in range(len(parts[0])):
+        column = [numbers[position] for numbers in parts]
+        # No part changes with time: neither ordered as the writes were, nor a time
+        # under a mask (XOR) or an offset learned from one pair and used on another.
+        assert column != sorted(column) and column != sorted(column, reverse=True)
+        xor_mask, offset = column[0] ^ times[0], column[0] - times[0]
+        for value, mtime in zip(column[1:], times[1:], strict=True):
+            assert value ^ xor_mask != mtime
+            assert value - offset != mtime
+
+
+def test_json_reads_never_make_the_key_file(tmp_path):
+    """The key is a write's to make: a folder this process cannot write still serves reads."""
+    path = tmp_path / "comments.json"
+    path.write_text(json.dumps([{"id": 1, "author": "a", "text": "kept"}]))
+    store, other = JsonFileStore(path), JsonFileStore(path)
+    version = store.etag()
+    assert store.snapshot().etag == version == other.snapshot().etag  # one name in every worker
+    assert json.loads(store.snapshot().body)[0]["text"] == "kept"
+    assert store.changes(version).body == other.changes(version).body
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["comments.json"]
+    # The first write makes the key; versions are named by it from then on.
+    store.add("a", "after")
+    assert (tmp_path / "comments.json.key").exists()
+    assert len(other.etag().split("-")) == 2 and other.etag() == store.etag()
+
+
 def test_tutorial_comments_are_published_and_can_be_changed(tmp_path):
     path = tmp_path / "comments.json"
     tutorial = [

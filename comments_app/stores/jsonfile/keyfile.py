@@ -56,8 +56,9 @@ def create(path: Path, partial: Path) -> bytes:
         finally:
             os.close(fd)
     except OSError as error:
+        # The first write makes the key, so to a client this is the write failing.
         raise StoreError(
-            "the secret key could not be made",
+            "the comments store cannot be written",
             f"the secret key could not be made: {path}: {error.strerror or error}",
         ) from None
     return key

@@ -60,10 +60,19 @@ class StoreUnwritable(StoreError):
 # makes a new inode and a strictly later mtime, so a signature never comes back.
 Signature = tuple[int, int, int]
 
-# ETags start with the version's modification time, masked by a key (0 when there
-# is no file), and a keyed tag of it, so that a since value says where in the
-# journal it belongs and that it is this store's; then a keyed digest of the signature.
+# ETags start with the version's modification time sealed by the store's key: the
+# time and 64 zero bits through a keyed permutation (below), which only the key opens,
+# so that a since value says where in the journal it belongs and that it is this
+# store's, and no number in it follows the time; then a keyed digest of the signature.
+# Before the store has a key (no write yet, COMMENTS_SECRET_KEY unset), a version is
+# named by a digest of the file's bytes instead: a read never writes the key file.
 EMPTY_ETAG = "0-0"
+SEALED_TIME = re.compile(r"[0-9a-f]{32}")
+CONTENT_VERSION = re.compile(r"[0-9a-f]{24}")
+# Rounds of the Feistel network that seals a time: four make a strong pseudorandom
+# permutation (Luby-Rackoff); more cost nothing that matters, once per version.
+SEAL_ROUNDS = 8
+HALF = (1 << 64) - 1
 
 # The id of a record in our layout, read without parsing it (see base.normalize).
 LINE_ID = re.compile(rb'\{(?:"status": "[^"\\]*", |"deleted": "[^"\\]*", )?"id": (-?\d+)[,}]')
@@ -202,8 +211,10 @@ class JsonFileStore:
     only, with a checksum, so that any process can append to a version it did
     not write, and serve it, without parsing or searching it.
 
-    The ETag is a keyed digest of the file's signature: opaque, the same in every
-    worker, and known from a stat.
+    The ETag is the file's modification time sealed by the key and a keyed digest of
+    its signature: opaque, the same in every worker, and known from a stat. Reads never
+    make the key: before the first write has made it, a version is named by a digest of
+    the file's bytes, so that a folder this process cannot write still serves the list.
     """
 
     def __init__(self, path: Path | str, secret: bytes | None = None) -> None:
@@ -213,7 +224,7 @@ class JsonFileStore:
         self.key_path = self.path.with_name(self.path.name + ".key")
         self.key_tmp_path = self.path.with_name(self.path.name + ".key.tmp")
         self._secret = secret
-        self._etag_key: bytes | None = None
+        self._etag_key_bytes: bytes | None = None
         self._version: _Version | None = None
         # Changes waiting for a writer: appended under _turns, taken by the writer
         # (off the event loop) without it, as a deque's ends are thread-safe.
@@ -235,6 +246,8 @@ class JsonFileStore:
         cached = self._version
         if cached is not None and cached.sig == sig:
             return cached.etag
+        if sig is not None and self._etag_key() is None:
+            return self._current().etag  # named by its bytes: read them
         return self._etag_for(sig)
 
     def snapshot(self) -> Snapshot:
@@ -248,15 +261,7 @@ class JsonFileStore:
         version = self._current()
         if since == version.etag:
             return make_changes(version.etag, since, [], [])
-        parts = since.split("-")
-        try:
-            if since != EMPTY_ETAG and (len(parts) != 3 or not parts[0].isalnum()):
-                raise ValueError
-            when = int(parts[0], 16) ^ self._time_mask() if since != EMPTY_ETAG else 0
-            if since != EMPTY_ETAG and not hmac.compare_digest(parts[1], self._time_tag(when)):
-                raise ValueError
-        except ValueError:
-            raise VersionUnknown("the version is not one of this list's") from None
+        when = self._since_time(since)
         if when > version.mtime:
             raise VersionUnknown("the version is not one of this list's")
         changed_ids = self._journal.changed_since(when, version.mtime)
@@ -293,11 +298,19 @@ class JsonFileStore:
         return self._submit(_Pending("delete", comment_id=comment_id)).snapshot
 
     def secret_key(self) -> bytes:
+        """Return the key, making the key file on first use (a write, or a token's check)."""
+        key = self._existing_key()
+        if key is None:
+            key = self._secret = blocking(self._make_key)
+            # The version in memory was named by its bytes: name it by the key from now on.
+            self._version = None
+        return key
+
+    def _existing_key(self) -> bytes | None:
+        """Return the key if there is one yet, without writing: reads must go on in a
+        folder this process cannot write."""
         if self._secret is None:
-            key = keyfile.read(self.key_path)
-            if key is None:
-                key = blocking(self._make_key)
-            self._secret = key
+            self._secret = keyfile.read(self.key_path)
         return self._secret
 
     def _make_key(self) -> bytes:
@@ -351,26 +364,64 @@ class JsonFileStore:
                 self._writing = False
                 self._turns.notify_all()
 
-    def _etag_for(self, sig: Signature | None) -> str:
+    def _etag_for(self, sig: Signature | None, body: bytes | None = None) -> str:
+        """Name a version: its sealed time and a keyed digest of its signature; before
+        the store has a key, a digest of body (the file's bytes)."""
         if sig is None:
             return EMPTY_ETAG
-        if self._etag_key is None:
-            self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
-        digest = hashlib.blake2b(repr(sig).encode(), key=self._etag_key, digest_size=12).hexdigest()
-        return f"{sig[1] ^ self._time_mask():x}-{self._time_tag(sig[1])}-{digest}"
+        key = self._etag_key()
+        if key is None:
+            assert body is not None, "a version without a key is named by its bytes"
+            return hashlib.blake2b(body, person=b"comments list", digest_size=12).hexdigest()
+        digest = hashlib.blake2b(repr(sig).encode(), key=key, digest_size=12).hexdigest()
+        return f"{self._seal_time(sig[1])}-{digest}"
 
-    def _time_tag(self, mtime: int) -> str:
-        """Sign a version's time, so that a since value from elsewhere is told apart."""
-        if self._etag_key is None:
-            self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
-        return hashlib.blake2b(b"%d" % mtime, key=self._etag_key, digest_size=6).hexdigest()
+    def _etag_key(self) -> bytes | None:
+        if self._etag_key_bytes is None:
+            secret = self._existing_key()
+            if secret is None:
+                return None
+            self._etag_key_bytes = hmac.digest(secret, b"comments list etag", "sha256")
+        return self._etag_key_bytes
 
-    def _time_mask(self) -> int:
-        """A keyed mask over the time in an ETag: it orders versions for this store
-        only, and does not show when the file was written."""
-        if self._etag_key is None:
-            self._etag_key = hmac.digest(self.secret_key(), b"comments list etag", "sha256")
-        return int.from_bytes(self._etag_key[:8], "big")
+    def _seal_time(self, mtime: int) -> str:
+        """Encrypt a version's time, and 64 zero bits that vouch for it, with a keyed
+        permutation: an XOR mask or an offset would be read off one known pair (one's own
+        POST's time and the next version), and then every later write's time with it."""
+        left, right = mtime & HALF, 0
+        for number in range(SEAL_ROUNDS):
+            left, right = right, left ^ self._round(number, right)
+        return f"{left:016x}{right:016x}"
+
+    def _open_time(self, sealed: str) -> int | None:
+        """Return the time a _seal_time value holds, or None when this store's key did not seal it."""
+        left, right = int(sealed[:16], 16), int(sealed[16:], 16)
+        for number in reversed(range(SEAL_ROUNDS)):
+            left, right = right ^ self._round(number, left), left
+        return left if right == 0 else None
+
+    def _round(self, number: int, half: int) -> int:
+        key = self._etag_key()
+        assert key is not None, "sealed times need the store's key"
+        person = b"comments time %d" % number
+        digest = hashlib.blake2b(half.to_bytes(8, "big"), key=key, person=person, digest_size=8).digest()
+        return int.from_bytes(digest, "big")
+
+    def _since_time(self, since: str) -> int:
+        """Return the modification time a since value names, to find it in the journal."""
+        if since == EMPTY_ETAG:
+            return 0
+        if CONTENT_VERSION.fullmatch(since):
+            # Named by its bytes, and not the current version: no journal entry says
+            # what changed since it.
+            raise VersionGone("the version is older than the changes this store remembers")
+        sealed, _, _ = since.partition("-")
+        when = None
+        if SEALED_TIME.fullmatch(sealed) and self._etag_key() is not None:
+            when = self._open_time(sealed)
+        if when is None:
+            raise VersionUnknown("the version is not one of this list's")
+        return when
 
     def write_problem(self) -> str | None:
         """Say why a write would fail now, asking the file system rather than writing."""
@@ -415,20 +466,20 @@ class JsonFileStore:
         if not body.strip():
             # An empty file (`touch comments.json`) is an empty list; the first
             # comment writes it in the layout later writes append to.
-            version = _Version(sig, b"[]\n", 0, self._etag_for(sig))
+            version = _Version(sig, b"[]\n", 0, self._etag_for(sig, body))
             version.all_public = True
             self._version = version
             return version
         hint = self._read_hint(lock_fd).get(sig)
         if hint is not None:
-            version = _Version(sig, body, hint[0], self._etag_for(sig))
+            version = _Version(sig, body, hint[0], self._etag_for(sig, body))
             version.all_public = bool(hint[1])
         else:
             try:
                 items = parse_list(body)
             except ValueError as error:
                 raise StoreUnreadable(self.path, str(error), content=str(error)) from None
-            version = _Version(sig, body, last_id(items), self._etag_for(sig), items)
+            version = _Version(sig, body, last_id(items), self._etag_for(sig, body), items)
         self._version = version
         return version
 
@@ -531,7 +582,7 @@ class JsonFileStore:
                 return None
             body, last, public = written
             sig = self._write(body, previous, lock_fd, last, public, written_ids(batch))
-        version = _Version(sig, body, last, self._etag_for(sig))
+        version = _Version(sig, body, last, self._etag_for(sig, body))
         version.all_public = public
         return version
 

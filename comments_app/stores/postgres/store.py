@@ -18,7 +18,9 @@ import contextlib
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -45,6 +47,15 @@ from ..layout import append_encoded, encode_comment, encode_list
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# A request calls the store more than once (the list cache's version, then the
+# handler's; the health check's probe, then the list), and COMMENTS_DB_TIMEOUT is the
+# whole request's wait, not each call's: for this long after a call of this context (a
+# request's greenlet under gevent, its thread otherwise) found the database unreachable,
+# its later calls fail at once unless the pool has a connection again. Other requests,
+# which have waited for nothing yet, still try: that is how a worker notices the
+# database is back.
+OUTAGE_MEMORY = 1.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS comments (
@@ -211,6 +222,10 @@ class PostgresStore:
         self._stop_channel = f"comments_stop_{secrets.token_hex(8)}"
         self._listener: threading.Thread | None = None
         self._refresh_lock = threading.Lock()
+        # When a call of this context last found the database unreachable (see OUTAGE_MEMORY).
+        self._unreachable_at: ContextVar[float | None] = ContextVar(
+            f"comments_db_unreachable_{self._stop_channel}", default=None
+        )
 
     kind = "postgresql"
 
@@ -567,6 +582,17 @@ class PostgresStore:
                 self._listening = False
             self._stop.wait(1.0)
 
+    def _fail_fast_while_unreachable(self) -> None:
+        """Raise StoreUnavailable at once when this request found the database unreachable
+        a moment ago and the pool has no connection ready: it has spent its wait already."""
+        failed_at = self._unreachable_at.get()
+        if failed_at is None or time.monotonic() - failed_at >= OUTAGE_MEMORY:
+            return
+        pool = self._pool
+        if pool is not None and pool.get_stats().get("pool_available", 0) > 0:
+            return  # a connection came back: try it
+        raise StoreUnavailable(f"unreachable less than {OUTAGE_MEMORY:g} s ago, no connection since")
+
     def _read(self, work: Callable[[psycopg.Connection], T]) -> T:
         return self._run(work, retry=lambda: True)
 
@@ -579,15 +605,20 @@ class PostgresStore:
         pool drops its dead connections and the work is tried once more, so a
         restart of PostgreSQL costs no error.
         """
+        self._fail_fast_while_unreachable()
         for attempt in (1, 2):
             try:
                 with self._open_pool().connection() as conn:
                     if schema and not self._schema_ready:
                         self._create_schema(conn)
-                    return work(conn)
+                    done = work(conn)
+                if self._unreachable_at.get() is not None:
+                    self._unreachable_at.set(None)
+                return done
             except psycopg.OperationalError as error:
                 reason = self.redact(first_line(error))
                 if attempt == 2 or isinstance(error, PoolTimeout) or not retry():
+                    self._unreachable_at.set(time.monotonic())
                     log.error("database error on %s: %s", self.safe_url, reason)
                     raise StoreUnavailable(reason) from None
                 # The server went away under idle connections too: drop them all.

@@ -36,8 +36,8 @@ def healthz():
     facts: dict = {"store": store.kind, "writable": False}
     problem = None
     try:
-        # Asked first: what stops writes may stop reads too (the key file the file
-        # store makes under its lock), and it is the more useful reason.
+        # Asked first, so that a 503 names what stops writes even when reads fail
+        # too: it is the more useful reason.
         problem = store.write_problem()
         snapshot = store.snapshot()
         facts.update(comments=count(snapshot), version=snapshot.etag)
