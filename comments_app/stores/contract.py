@@ -76,6 +76,9 @@ class Store(Protocol):
     def get(self, comment_id: int) -> dict | None:
         """Return one published comment as the public sees it, or None."""
 
+    def record(self, comment_id: int) -> dict | None:
+        """Return one comment not deleted, whatever its status, with its status; or None."""
+
     def moderation(self, status: str | None = None) -> list[dict]:
         """Return every comment not deleted, oldest first, each with its status."""
 

@@ -532,3 +532,15 @@ def test_json_store_removes_a_key_half_made_by_a_killed_worker(tmp_path):
     store = JsonFileStore(tmp_path / "comments.json")
     assert not partial.exists()
     assert len(store.secret_key()) == 64
+
+
+def test_a_record_is_found_by_id_whatever_its_status(store):
+    for number, status in enumerate(("published", "hidden", "pending", "spam"), start=1):
+        store.add(f"a{number}", f"text {number}", status)
+    store.delete(2)
+    found = {number: store.record(number) for number in range(1, 6)}
+    assert found[1]["status"] == "published" and found[1]["text"] == "text 1"
+    assert found[2] is None  # deleted
+    assert (found[3]["status"], found[4]["status"]) == ("pending", "spam")
+    assert found[3] == next(c for c in store.moderation() if c["id"] == 3)
+    assert found[5] is None  # never was

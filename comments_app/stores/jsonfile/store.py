@@ -281,6 +281,10 @@ class JsonFileStore:
         record = self._current().record(comment_id)
         return public_view(record) if record is not None and is_public(record) else None
 
+    def record(self, comment_id: int) -> dict | None:
+        record = self._current().record(comment_id)
+        return full_view(record) if record is not None and not is_deleted(record) else None
+
     def moderation(self, status: str | None = None) -> list[dict]:
         comments = self._current().moderation
         return [comment for comment in comments if status is None or comment["status"] == status]

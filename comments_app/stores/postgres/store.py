@@ -298,6 +298,11 @@ class PostgresStore:
         row = self._read(lambda conn: conn.execute(query, (comment_id,)).fetchone())
         return public_view(row_to_comment(*row)) if row else None
 
+    def record(self, comment_id: int) -> dict | None:
+        query = f"SELECT {COLUMNS} FROM comments WHERE id = %s AND deleted IS NULL"
+        row = self._read(lambda conn: conn.execute(query, (comment_id,)).fetchone())
+        return full_view(row_to_comment(*row)) if row else None
+
     def moderation(self, status: str | None = None) -> list[dict]:
         query = f"SELECT {COLUMNS} FROM comments WHERE deleted IS NULL"
         if status is not None:

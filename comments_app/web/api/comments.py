@@ -251,14 +251,8 @@ def shown_status(comment: Mapping) -> str:
 
 def stored_comment(comment_id: int, status: str | None = None) -> dict | None:
     """Return a comment with its status, whatever it is, or only when it has that status."""
-    store = app_state().store
-    if status is None:
-        public = store.get(comment_id)  # the usual case, and the cheap one
-        if public is not None:
-            return {**public, "status": PUBLISHED}
-    # The stores look a comment up by id only when it is public: the others are found in
-    # the moderators' list (a store method that reads one record by id would be cheaper).
-    return next((c for c in store.moderation(status) if c["id"] == comment_id), None)
+    comment = app_state().store.record(comment_id)
+    return comment if comment is not None and status in (None, comment["status"]) else None
 
 
 @bp.get("/api/comments/<comment_id:comment_id>")
