@@ -11,6 +11,7 @@ import pytest
 from comments_app import create_app
 from comments_app.model.versions import VersionGone, VersionUnknown
 from comments_app.state import app_state
+from comments_app.stores.contract import StoreError
 from comments_app.stores.jsonfile import JsonFileStore
 
 
@@ -193,11 +194,20 @@ def test_a_file_version_with_a_forged_time_is_refused(tmp_path):
             store.changes(f"{int(sealed, 16) ^ (1 << bit):032x}-{digest}")
 
 
-def test_a_version_named_before_the_key_was_made_is_gone_after_a_write(tmp_path):
+def test_a_version_named_before_the_key_was_made_is_gone_after_a_write(tmp_path, monkeypatch):
     path = tmp_path / "comments.json"
     path.write_text(json.dumps([{"id": 1, "author": "a", "text": "one"}]))
     store = JsonFileStore(path)
-    unkeyed = store.page(5).version
+
+    def folder_not_writable(*args):
+        raise StoreError("the secret key could not be made")
+
+    # A folder the server cannot write (as root, permissions would not stop it): reads
+    # go on, their versions named by the file's bytes.
+    with monkeypatch.context() as patched:
+        patched.setattr("comments_app.stores.jsonfile.store.keyfile.create", folder_not_writable)
+        unkeyed = store.page(5).version
+    assert not path.with_name("comments.json.key").exists()
     assert changes(store, unkeyed)["comments"] == []
     store.add("a", "two")
     # No journal entry names it: the client loads the list again.

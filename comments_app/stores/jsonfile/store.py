@@ -67,6 +67,8 @@ Signature = tuple[int, int, int]
 # Before the store has a key (no write yet, COMMENTS_SECRET_KEY unset), a version is
 # named by a digest of the file's bytes instead: a read never writes the key file.
 EMPTY_ETAG = "0-0"
+# How long a read waits before trying again to make a key it could not make.
+KEY_RETRY_SECONDS = 5.0
 SEALED_TIME = re.compile(r"[0-9a-f]{32}")
 CONTENT_VERSION = re.compile(r"[0-9a-f]{24}")
 # Rounds of the Feistel network that seals a time: four make a strong pseudorandom
@@ -225,6 +227,8 @@ class JsonFileStore:
         self.key_tmp_path = self.path.with_name(self.path.name + ".key.tmp")
         self._secret = secret
         self._etag_key_bytes: bytes | None = None
+        # When a read may next try to make the key, after it could not (a read-only folder).
+        self._key_retry_at = 0.0
         self._version: _Version | None = None
         # Changes waiting for a writer: appended under _turns, taken by the writer
         # (off the event loop) without it, as a deque's ends are thread-safe.
@@ -242,6 +246,7 @@ class JsonFileStore:
         return f"JsonFileStore({str(self.path)!r})"
 
     def etag(self) -> str:
+        self._key_for_reads()
         sig = self._stat()
         cached = self._version
         if cached is not None and cached.sig == sig:
@@ -309,6 +314,21 @@ class JsonFileStore:
             # The version in memory was named by its bytes: name it by the key from now on.
             self._version = None
         return key
+
+    def _key_for_reads(self) -> None:
+        """Make the key for a read when this process can, as before any write: the versions
+        are then named by it from the first one a page sees. A folder this process cannot
+        write still serves reads (their versions named by their bytes), asked again now and
+        then. Never under the store's lock: the key is made under it."""
+        if self._existing_key() is not None or time.monotonic() < self._key_retry_at:
+            return
+        try:
+            self._secret = blocking(self._make_key)
+        except StoreError:
+            self._key_retry_at = time.monotonic() + KEY_RETRY_SECONDS
+            return
+        # A version held from before was named by its bytes: name it by the key from now on.
+        self._version = None
 
     def _existing_key(self) -> bytes | None:
         """Return the key if there is one yet, without writing: reads must go on in a
@@ -456,6 +476,8 @@ class JsonFileStore:
 
     def _current(self, lock_fd: int | None = None) -> _Version:
         """Return the version on disk, from memory while the file is unchanged."""
+        if lock_fd is None:
+            self._key_for_reads()
         cached = self._version
         if cached is not None and cached.sig == self._stat():
             return cached
