@@ -246,8 +246,9 @@ class JsonFileStore:
         return f"JsonFileStore({str(self.path)!r})"
 
     def etag(self) -> str:
-        self._key_for_reads()
         sig = self._stat()
+        if sig is not None:
+            self._key_for_reads()
         cached = self._version
         if cached is not None and cached.sig == sig:
             return cached.etag
@@ -476,10 +477,11 @@ class JsonFileStore:
 
     def _current(self, lock_fd: int | None = None) -> _Version:
         """Return the version on disk, from memory while the file is unchanged."""
-        if lock_fd is None:
-            self._key_for_reads()
+        sig = self._stat()
+        if sig is not None and lock_fd is None:
+            self._key_for_reads()  # a version of a file is named by the key
         cached = self._version
-        if cached is not None and cached.sig == self._stat():
+        if cached is not None and cached.sig == sig:
             return cached
         try:
             with open(self.path, "rb") as file:
