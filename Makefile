@@ -14,9 +14,10 @@ run: $(INSTALLED)
 test: $(INSTALLED) $(UI_INSTALLED) lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-ui test-python
 
-# The inner loop: lint, then the tests that need no server, browser, fuzzer or build (docs/testing.md).
+# The inner loop: lint, then the tests that run in-process: no server, browser, fuzzer, build
+# or command-line process (docs/testing.md).
 test-fast: $(INSTALLED) lint
-	$(BIN)/python -m pytest -n 2 -m "not server and not browser and not fuzz and not build"
+	$(BIN)/python -m pytest -n 2 -m "not server and not browser and not fuzz and not build and not commands"
 
 # The browser tests run the committed page; tests/test_build.py fails when it is stale
 # (run make ui and commit public/): it is never rebuilt here behind the contributor's back.

@@ -9,6 +9,9 @@ from werkzeug.security import check_password_hash
 
 from ..conftest import flask_cli
 
+# Runs the flask command line in processes of its own: not in make test-fast.
+pytestmark = pytest.mark.commands
+
 BAD_SETTINGS = [
     ({"COMMENTS_AUTH_USERS": "alice"}, "COMMENTS_AUTH_USERS"),
     ({"COMMENTS_AUTH_USERS": "alice:plain-password"}, "COMMENTS_AUTH_USERS"),

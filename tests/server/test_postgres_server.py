@@ -13,6 +13,9 @@ from ..conftest import eventually, flask_cli, require_postgres
 from ..pgcluster import Cluster
 from .test_server import post_many
 
+# A PostgreSQL server's life: real gunicorns, a cluster stopped and started, commands.
+pytestmark = pytest.mark.server
+
 SECRET = "pw-hunter2-secret"
 
 

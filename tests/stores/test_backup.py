@@ -16,6 +16,9 @@ from comments_app.state import app_state
 from ..conftest import flask_cli, new_schema
 from ..server.test_server import storm
 
+# Runs the flask command line in processes of its own: not in make test-fast.
+pytestmark = pytest.mark.commands
+
 
 @pytest.fixture
 def new_store(tmp_path, request):
