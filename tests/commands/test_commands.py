@@ -77,6 +77,11 @@ def test_an_unreachable_database_is_one_line(tmp_path):
     ],
 )
 def test_a_bad_import_file_is_one_line_and_imports_nothing(tmp_path, content, message):
+    assert_import_refused(tmp_path, content, message)
+
+
+def assert_import_refused(tmp_path, content: bytes, message: str):
+    """Import content: one line saying message, nothing imported; return the result."""
     source = tmp_path / "backup.json"
     source.write_bytes(content)
     store = tmp_path / "comments.json"
@@ -85,6 +90,7 @@ def test_a_bad_import_file_is_one_line_and_imports_nothing(tmp_path, content, me
     assert message in result.stderr
     assert result.stderr.strip().endswith("nothing was imported")
     assert not store.exists()
+    return result
 
 
 def test_not_valid_json_names_the_line(tmp_path):
@@ -158,15 +164,8 @@ BAD_ITEMS = [
 
 @pytest.mark.parametrize(("content", "message"), BAD_ITEMS, ids=range(len(BAD_ITEMS)))
 def test_an_import_is_checked_as_the_api_checks_a_new_comment(tmp_path, content, message):
-    source = tmp_path / "backup.json"
-    source.write_bytes(content)
-    store = tmp_path / "comments.json"
-    result = flask_cli("import-json", str(source), COMMENTS_FILE=str(store))
-    assert_one_line(result, f"Error: {source}: ")
-    assert message in result.stderr
-    assert result.stderr.strip().endswith("nothing was imported")
+    result = assert_import_refused(tmp_path, content, message)
     assert len(result.stderr) < 500
-    assert not store.exists()
 
 
 def test_every_bad_item_of_an_import_is_named_on_a_line_of_its_own(tmp_path):

@@ -22,6 +22,18 @@ def health(url: str) -> tuple[int, dict]:
     return response.status_code, response.json()
 
 
+def assert_writes_refused(server) -> tuple[requests.Response, dict]:
+    """A POST and /healthz answer 503 for a folder the server cannot write; return both answers."""
+    refused = post(server.url)
+    assert refused.status_code == 503
+    assert refused.json() == {"error": "the comments store cannot be written"}
+    status, body = health(server.url)
+    assert status == 503
+    assert body["error"].startswith("the comments store cannot be written: its folder is not writable")
+    assert body["writable"] is False
+    return refused, body
+
+
 def test_healthz_reports_the_store_and_its_version(start_server, comments_file):
     server = start_server(workers=2, COMMENTS_FILE=str(comments_file))
     assert health(server.url) == (
@@ -50,14 +62,8 @@ def test_a_folder_the_server_cannot_write_fails_the_health_check(start_server, t
             workers=2, prefix=unprivileged(), COMMENTS_FILE=str(comments_file), COMMENTS_SECRET_KEY="k" * 32
         )
         assert requests.get(server.url + "/api/comments").json()[0]["text"] == "kept"
-        refused = post(server.url)
-        assert refused.status_code == 503
-        assert refused.json() == {"error": "the comments store cannot be written"}
-        status, body = health(server.url)
-        assert status == 503
-        assert body["error"].startswith("the comments store cannot be written: its folder is not writable")
+        refused, body = assert_writes_refused(server)
         assert body["status"] == "failing"
-        assert body["writable"] is False
         assert body["comments"] == 1
         assert str(tmp_path) not in refused.text + json.dumps(body)
         # The log names the file, in a line of its own.
@@ -100,13 +106,8 @@ def test_a_folder_the_server_cannot_write_still_serves_reads_without_a_key_file(
             assert again.status_code == 304
             since = requests.get(server.url + "/api/comments", params={"since": version})
             assert since.status_code == 200 and since.json()["comments"] == []
-        refused = post(server.url)
-        assert refused.status_code == 503
-        assert refused.json() == {"error": "the comments store cannot be written"}
-        status, body = health(server.url)
-        assert status == 503
-        assert body["error"].startswith("the comments store cannot be written: its folder is not writable")
-        assert body["comments"] == 1 and body["writable"] is False
+        refused, body = assert_writes_refused(server)
+        assert body["comments"] == 1
         assert str(tmp_path) not in refused.text + json.dumps(body)
         assert "Traceback" not in server.output()
         assert not (folder / "comments.json.key").exists()
