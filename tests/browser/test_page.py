@@ -670,6 +670,10 @@ def test_the_reference_page_shows_every_operation(start_server, comments_file, o
     titles = page.locator(".doc-operation h3").all_inner_texts()
     assert {tuple(title.split(None, 1)) for title in titles} == test_openapi.described_operations()
     assert page.get_by_role("link", name="/api/openapi.json", exact=True).count() == 1
+    # Markdown in descriptions is rendered, in tables and response lines too: no raw backticks.
+    shown = page.locator("main").inner_text()
+    assert "`" not in shown
+    assert page.locator("td code", has_text="gzip").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=False)
     assert watched.errors == []
     assert watched.foreign_requests() == []

@@ -68,3 +68,10 @@ export function renderMarkdown(text) {
   const html = markdownHtml(String(text ?? ''));
   return DOMPurify.sanitize(html, { ALLOWED_TAGS, ALLOWED_ATTR, ADD_ATTR: ['rel'] });
 }
+
+// Return safe HTML for one line of Markdown (the API reference's table cells): inline
+// elements only, no paragraph around them.
+export function renderInlineMarkdown(text) {
+  const html = md.renderInline(String(text ?? ''));
+  return DOMPurify.sanitize(html, { ALLOWED_TAGS, ALLOWED_ATTR, ADD_ATTR: ['rel'] });
+}

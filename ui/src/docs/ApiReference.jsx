@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { renderMarkdown } from '../markdown.js';
+import { renderInlineMarkdown, renderMarkdown } from '../markdown.js';
 import { describeType, refName, resolve } from './schema.js';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
@@ -8,6 +8,12 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 function Text({ children }) {
   if (!children) return null;
   return <div className="doc-text" dangerouslySetInnerHTML={{ __html: renderMarkdown(children) }} />;
+}
+
+// A description inside a line or a table cell: its Markdown (`code`, *emphasis*) rendered inline.
+function Inline({ children }) {
+  if (!children) return null;
+  return <span className="doc-inline" dangerouslySetInnerHTML={{ __html: renderInlineMarkdown(children) }} />;
 }
 
 function Properties({ spec, schema }) {
@@ -33,7 +39,7 @@ function Properties({ spec, schema }) {
               {required.has(name) && <span className="doc-required"> required</span>}
             </td>
             <td>{describeType(spec, property)}</td>
-            <td>{resolve(spec, property).description}</td>
+            <td><Inline>{resolve(spec, property).description}</Inline></td>
           </tr>
         ))}
       </tbody>
@@ -77,7 +83,7 @@ function Parameters({ spec, parameters }) {
             </td>
             <td>{parameter.in}</td>
             <td>{describeType(spec, parameter.schema)}</td>
-            <td>{parameter.description}</td>
+            <td><Inline>{parameter.description}</Inline></td>
           </tr>
         ))}
       </tbody>
@@ -92,13 +98,13 @@ function Response({ spec, status, response }) {
   return (
     <li className="doc-response">
       <h4>
-        <code>{status}</code> {resolved.description}
+        <code>{status}</code> <Inline>{resolved.description}</Inline>
       </h4>
       {headers.length > 0 && (
         <ul className="doc-headers">
           {headers.map(([name, header]) => (
             <li key={name}>
-              <code>{name}</code>: {resolve(spec, header).description}
+              <code>{name}</code>: <Inline>{resolve(spec, header).description}</Inline>
             </li>
           ))}
         </ul>
