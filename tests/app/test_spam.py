@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 from werkzeug.security import generate_password_hash
-
-from comments_app.model.spam import count_links
 
 
 def stored(comments_file) -> dict[str, dict]:
@@ -68,22 +65,6 @@ def test_an_empty_honeypot_is_a_person(client):
     response = client.post("/api/comments", json={"author": "ann", "text": "hi", "website": "  "})
     assert response.status_code == 201
     assert [c["text"] for c in response.get_json()] == ["hi"]
-
-
-@pytest.mark.parametrize(
-    ("text", "links"),
-    [
-        ("no links at all", 0),
-        ("https://a.example", 1),
-        ("[x](https://a.example) counts once", 1),
-        ("![img](https://a.example/i.png) and <https://b.example>", 2),
-        ("www.a.example, http://b.example/path?q=1 and ftp://c.example", 3),
-        ("an e-mail@example.com is linked by the page", 1),
-        ("an @handle.example is not", 0),
-    ],
-)
-def test_count_links(text, links):
-    assert count_links(text) == links
 
 
 def test_max_links_zero_holds_every_link(comments_file):

@@ -52,6 +52,13 @@ def moderation(client) -> dict[int, str]:
         ("write to ann@example.com or <bob@example.com> or <carl@localhost>", 3),
         ("mailto:dan@example.com", 1),
         ("an @handle.example is no e-mail", 0),
+        ("no links at all", 0),
+        ("https://a.example", 1),
+        ("[x](https://a.example) counts once", 1),
+        ("![img](https://a.example/i.png) and <https://b.example>", 2),
+        ("www.a.example, http://b.example/path?q=1 and ftp://c.example", 3),
+        ("an e-mail@example.com is linked by the page", 1),
+        ("an @handle.example is not", 0),
     ],
 )
 def test_count_links_as_rendered(text, links):
