@@ -151,6 +151,23 @@ def eventually(read, expected, seconds: float = 10):
     return value
 
 
+def storm_then_kill(server: Server, storm: Callable, log: list, seconds: float, clients: int = 8) -> None:
+    """Run storm(url, client, stop, log) from several threads until 60 more writes are
+    acknowledged in log (or seconds pass), then kill -9 the server mid-storm."""
+    before = len(log)
+    stop = threading.Event()
+    threads = [threading.Thread(target=storm, args=(server.url, n, stop, log)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + seconds
+    while len(log) < before + 60 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.kill()
+    stop.set()
+    for thread in threads:
+        thread.join()
+
+
 def run_script(script: str, *args: str, timeout: float = 60):
     """Run a Python script in a process of its own (gevent's patching stays there); return
     what it printed, as JSON."""

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from werkzeug.security import generate_password_hash
 
-from ..conftest import eventually
+from ..conftest import eventually, storm_then_kill
 
 MOD_PW = "mod-secret"
 READER_PW = "reader-secret"
@@ -201,18 +201,7 @@ def test_kill_9_during_a_storm_of_posts_edits_and_deletes(start_server, comments
     log: list[tuple[str, int, str]] = []
     for _ in range(3):
         server = start_server(workers=4, COMMENTS_FILE=str(comments_file))
-        before = len(log)
-        stop = threading.Event()
-        threads = [threading.Thread(target=storm, args=(server.url, n, stop, log)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 30
-        while len(log) < before + 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        server.kill()
-        stop.set()
-        for thread in threads:
-            thread.join()
+        storm_then_kill(server, storm, log, seconds=30)
         records = json.loads(comments_file.read_bytes())
         ids = [record["id"] for record in records]
         assert ids == sorted(set(ids))

@@ -12,7 +12,7 @@ import pytest
 import requests
 from werkzeug.security import generate_password_hash
 
-from ..conftest import GUNICORN, ROOT, free_port, server_env
+from ..conftest import GUNICORN, ROOT, free_port, server_env, storm_then_kill
 
 pytestmark = pytest.mark.server
 
@@ -68,18 +68,7 @@ def test_kill_9_during_a_post_storm_loses_nothing_acknowledged(start_server, com
         server = start_server(workers=4, COMMENTS_FILE=str(comments_file))
         # The store removes what a killed writer left once a worker has started.
         assert not comments_file.with_name("comments.json.tmp").exists()
-        before = len(acknowledged)
-        stop = threading.Event()
-        threads = [threading.Thread(target=storm, args=(server.url, n, stop, acknowledged)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 20
-        while len(acknowledged) < before + 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        server.kill()
-        stop.set()
-        for thread in threads:
-            thread.join()
+        storm_then_kill(server, storm, acknowledged, seconds=20)
         stored = json.loads(comments_file.read_bytes())
         texts = [comment["text"] for comment in stored]
         assert set(acknowledged) <= set(texts)
