@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from .threads import DEFAULT
+
 # Every status a comment can have, in one place: a new one is one more name here.
 # Only published comments are public; comments without a status (a tutorial's
 # file) are published. "spam" is what the spam signals (spam.py) give a bot's comment.
@@ -21,6 +23,8 @@ SPAM = "spam"
 EDITABLE = ("author", "text")
 # The largest id either store can hold (PostgreSQL's bigint).
 MAX_ID = 2**63 - 1
+# What a tombstone keeps of a comment's place in a conversation.
+CONVERSATION = ("created", "thread", "parent")
 
 
 def now_ms() -> datetime:
@@ -35,13 +39,27 @@ def stamp(moment: datetime | None = None) -> str:
 
 
 def new_comment(
-    comment_id: int, author: str, text: str, created: datetime | None = None, status: str = PUBLISHED
+    comment_id: int,
+    author: str,
+    text: str,
+    created: datetime | None = None,
+    status: str = PUBLISHED,
+    thread: str = DEFAULT,
+    parent: int | None = None,
 ) -> dict:
-    """Return a comment as it is stored, stamped with the time in UTC."""
+    """Return a comment as it is stored, stamped with the time in UTC.
+
+    A comment of a named thread carries its thread and its parent (None when it answers
+    nobody); one of the default thread carries a parent only when it is a reply, so that
+    every comment there keeps the shape it had before threads.
+    """
     check_status(status)
-    return normalize(
-        {"id": comment_id, "author": author, "text": text, "created": stamp(created), "status": status}
-    )
+    record = {"id": comment_id, "author": author, "text": text, "created": stamp(created), "status": status}
+    if thread != DEFAULT:
+        record.update(thread=thread, parent=parent)
+    elif parent is not None:
+        record["parent"] = parent
+    return normalize(record)
 
 
 def check_status(status: object) -> None:
@@ -53,6 +71,9 @@ def check_status(status: object) -> None:
 #   published  {"id": 1, "author": …, "text": …, "created": …, "edited": …}   (no status: as served)
 #   any other  {"status": "hidden", "id": 2, "author": …, …}
 #   deleted    {"deleted": "<when>", "id": 3}                                  (a tombstone)
+# A comment of a named thread also carries "thread" and "parent", a reply "parent";
+# a tombstone keeps them (and "created" when the comment had replies: its place in the
+# conversation stays, shown as removed; see placeholder).
 # Only published records start with {"id":, so a store can tell them apart by
 # their first bytes without parsing (see is_public_line).
 
@@ -72,7 +93,8 @@ def is_public(record: Mapping) -> bool:
 def normalize(record: Mapping) -> dict:
     """Return a record in the key order stores write (see above)."""
     if is_deleted(record):
-        return {"deleted": record["deleted"], "id": record.get("id")}
+        kept = {key: record[key] for key in CONVERSATION if key in record}
+        return {"deleted": record["deleted"], "id": record.get("id"), **kept}
     status = status_of(record)
     rest = {key: value for key, value in record.items() if key not in ("id", "status")}
     if status == PUBLISHED:
@@ -108,6 +130,21 @@ def check_changes(changes: Mapping[str, str]) -> None:
         check_status(changes["status"])
 
 
-def tombstone(comment_id: int, moment: datetime | None = None) -> dict:
-    """Return what is left of a deleted comment: its id, so that it is never reused."""
-    return {"deleted": stamp(moment), "id": comment_id}
+def tombstone(
+    comment_id: int, moment: datetime | None = None, record: Mapping | None = None, replied: bool = False
+) -> dict:
+    """Return what is left of a deleted comment: its id, so that it is never reused, its
+    thread and parent, and when it had replies its time, for its place among them."""
+    stone = {"deleted": stamp(moment), "id": comment_id}
+    for key in CONVERSATION:
+        if record is not None and key in record and (key != "created" or replied):
+            stone[key] = record[key]
+    return stone
+
+
+def placeholder(record: Mapping) -> dict:
+    """Return a removed comment as it is shown while replies to it are: its place, no words."""
+    shown = {"id": record["id"], "parent": record.get("parent"), "removed": True}
+    if "created" in record:
+        shown["created"] = record["created"]
+    return shown

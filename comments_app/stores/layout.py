@@ -12,6 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 
 # The id of a published record in the stores' layout, read without parsing it.
 PUBLIC_ID = re.compile(rb'\{"id": (-?\d+)[,}]')
+# A record's parent, read without parsing it: inside a JSON string every quote is
+# escaped, so these bytes are the key itself wherever they are found.
+PARENT = re.compile(rb'"parent": (\d+)[,}]')
+# What a placeholder of a removed comment holds (model/comment.py placeholder).
+REMOVED = b'"removed": true'
 
 
 def encode_comment(comment: Mapping) -> bytes:
@@ -63,6 +68,12 @@ def last_id(items: Iterable[dict]) -> int:
     """Return the largest integer id, so new ids stay above every existing one."""
     ids = [item["id"] for item in items if type(item.get("id")) is int]
     return max(ids, default=0)
+
+
+def parent_of(line: bytes) -> int | None:
+    """Return the id of the comment an encoded record answers, or None."""
+    match = PARENT.search(line)
+    return None if match is None else int(match.group(1))
 
 
 def line_id(line: bytes) -> int:
