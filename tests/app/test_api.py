@@ -181,7 +181,7 @@ def test_304_is_answered_without_reading_the_file(app, client, comments_file):
     def must_not_read(*args, **kwargs):
         raise AssertionError("the list was read for a 304")
 
-    store._current = must_not_read
+    store._default._current = must_not_read
     response = fresh.test_client().get("/api/comments", headers={"If-None-Match": etag})
     assert response.status_code == 304
 

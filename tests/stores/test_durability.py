@@ -56,6 +56,27 @@ def test_a_write_fsyncs_the_new_file_renames_it_then_fsyncs_the_folder(client, c
     assert ("fsync", folder, "") in syscalls[at + 1 :], syscalls
 
 
+def test_a_named_threads_write_syncs_its_ids_then_replaces_its_file_whole(comments_file, syscalls):
+    """A thread's file is never half-written, and its new ids are on disk before it: an id a
+    power cut loses with its comment was never acknowledged, and is never given again."""
+    from comments_app.model.threads import tag
+    from comments_app.stores.jsonfile import JsonFileStore
+
+    store = JsonFileStore(comments_file)
+    store.add("a", "first", thread="/a")
+    syscalls.clear()
+    store.add("a", "second " * 300, thread="/a")
+    target = comments_file.with_name("comments.json.threads").resolve() / f"{tag('/a')}.json"
+    ids = str(comments_file.with_name("comments.json.ids").resolve())
+    renames = [call for call in syscalls if call[0] == "rename" and call[2] == str(target)]
+    assert len(renames) == 1, f"the thread's file was not replaced by a rename: {syscalls}"
+    at = syscalls.index(renames[0])
+    temporary = renames[0][1]
+    assert syscalls.index(("fsync", ids, "")) < syscalls.index(("fsync", temporary, "")) < at, syscalls
+    assert ("fsync", str(target.parent), "") in syscalls[at + 1 :], syscalls
+    assert [c["text"][:6] for c in json.loads(target.read_bytes())] == ["first", "second"]
+
+
 def test_a_reader_holding_the_file_keeps_the_whole_old_version(client, comments_file):
     """A rename leaves an open file as it was; a write in place would change it under the reader."""
     assert post(client, author="a", text="first").status_code == 201

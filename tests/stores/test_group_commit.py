@@ -63,9 +63,13 @@ def journal():
 TAKEN_LEAVES_AT_ONCE = (
     PRELUDE
     + """
+relocked = threading.Event()
+
+
 def writer():
     post("one")  # waits for the lock, then writes "one" and "two" together
     fcntl.flock(holder, fcntl.LOCK_EX)  # another worker writes again
+    relocked.set()
     post("three")  # the next write, which waits for it
 
 
@@ -75,6 +79,9 @@ second = started(post, "two")
 until(lambda: len(store._queue) == 2)
 fcntl.flock(holder, fcntl.LOCK_UN)
 second.join(20)
+# Only once "three" waits behind the lock taken again: unlocked before, it would hang.
+relocked.wait(20)
+until(lambda: len(store._queue) == 1)
 while_three_waits = sorted(answers)
 fcntl.flock(holder, fcntl.LOCK_UN)
 first.join(20)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from ...cooperative import blocking
 from ..contract import StoreError
 
 KEY_BYTES = 32
@@ -62,3 +66,53 @@ def create(path: Path, partial: Path) -> bytes:
             f"the secret key could not be made: {path}: {error.strerror or error}",
         ) from None
     return key
+
+
+# How long a read waits before trying again to make a key it could not make.
+KEY_RETRY_SECONDS = 5.0
+
+
+class SiteKey:
+    """The one key of a store, shared by every thread's file: read when there, made once.
+
+    Made under the default thread's lock (locked), by the first write or by a read that
+    can write; a folder the process cannot write still serves reads, their versions then
+    named by the files' bytes, and the key is asked for again now and then.
+    """
+
+    def __init__(
+        self, path: Path, secret: bytes | None, locked: Callable[[], AbstractContextManager]
+    ) -> None:
+        self.path = path
+        self.tmp_path = path.with_name(path.name + ".tmp")
+        self._secret = secret
+        self._locked = locked
+        self._retry_at = 0.0
+
+    def existing(self) -> bytes | None:
+        """Return the key if there is one yet, without writing."""
+        if self._secret is None:
+            self._secret = read(self.path)
+        return self._secret
+
+    def make(self) -> bytes:
+        """Return the key, making it if need be; the caller does not hold the default lock."""
+        key = self.existing()
+        if key is None:
+            key = self._secret = blocking(self._make)
+        return key
+
+    def for_reads(self) -> None:
+        """Make the key for a read when this process can, so that versions are named by it
+        from the first one a page sees; never under a thread's lock."""
+        if self.existing() is not None or time.monotonic() < self._retry_at:
+            return
+        try:
+            self._secret = blocking(self._make)
+        except StoreError:
+            self._retry_at = time.monotonic() + KEY_RETRY_SECONDS
+
+    def _make(self) -> bytes:
+        # Under the default thread's lock: one worker makes it, the others read it.
+        with self._locked():
+            return create(self.path, self.tmp_path)

@@ -1,29 +1,31 @@
 """Comments in PostgreSQL, for platforms whose disks are ephemeral or that run many instances.
 
-A one-row table holds the list's version, bumped in the same transaction as every
-insert, edit, status change and deletion, which also sends a NOTIFY. Each process
-keeps the list's bytes for the version it last saw: while its listener hears every
-change a GET costs no query, otherwise one small one; a write that follows the
-version this process holds appends one line instead of fetching every row. Other changes are rare (moderation
-and authors' fixes): after one, each process fetches the list again.
+Every thread has its own version (schema.py), bumped in the same transaction as each
+insert, edit, status change and deletion in it. A write is one message, one round trip:
+the call of a function on the server that makes it, its COMMIT, and a NOTIFY naming the
+thread (ANNOUNCE) that every process's listener hears. Each process
+keeps the bytes of the threads it serves at the version it last saw (cache.py): while
+its listener hears every change a GET costs no query, otherwise one small one; a read
+that finds only new comments appends their lines instead of fetching the thread again.
+Other changes are rare (moderation and authors' fixes): after one, each process
+fetches that thread again.
 
-A deleted comment keeps its row as a tombstone: id and deletion time, author and
-text emptied. PostgreSQL itself keeps the old row version until (auto)vacuum
+A deleted comment keeps its row as a tombstone: id, thread, parent and times, author
+and text emptied. PostgreSQL itself keeps the old row version until (auto)vacuum
 reclaims it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import secrets
+import select
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import cached_property
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -34,16 +36,29 @@ from ...model.comment import (
     EDITABLE,
     PUBLISHED,
     check_changes,
+    check_status,
     full_view,
     new_comment,
     now_ms,
     public_view,
     status_of,
 )
+from ...model.threads import DEFAULT
 from ...model.versions import VersionGone, VersionUnknown
-from ..contract import CommentNotFound, Snapshot, StoreError
-from ..feed import MAX_CHANGES, Changes, Page, PublicLines, make_changes, make_page
+from ..contract import (
+    CommentNotFound,
+    Counts,
+    ParentRefused,
+    Snapshot,
+    StoreError,
+    ThreadClosed,
+    ThreadInfo,
+)
+from ..feed import MAX_CHANGES, Changes, Page, make_changes, make_page, visible
 from ..layout import append_encoded, encode_comment, encode_list
+from . import schema
+from .cache import ThreadCache, ThreadCopy, ThreadCount, parse_etag, thread_etag
+from .rows import COLUMNS, PUBLIC, REPLIED, is_public_row, parse_time, record
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,107 +72,82 @@ T = TypeVar("T")
 # database is back.
 OUTAGE_MEMORY = 1.0
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS comments (
-    id bigint PRIMARY KEY,
-    author text NOT NULL,
-    text text NOT NULL,
-    created timestamptz,
-    status text NOT NULL DEFAULT 'published',
-    edited timestamptz,
-    deleted timestamptz,
-    -- The list's version when this row last changed: "what changed since" reads
-    -- the rows above a version through the index on it.
-    changed bigint NOT NULL DEFAULT 0
-);
--- The instance's token key when COMMENTS_SECRET_KEY is not set: shared by every
--- worker and instance on this database.
-CREATE TABLE IF NOT EXISTS comments_secret (
-    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-    key text NOT NULL
-);
-CREATE TABLE IF NOT EXISTS comments_version (
-    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-    -- Changes whenever the list changes other than by appending (an import),
-    -- so that caches built on an older epoch are thrown away whole.
-    epoch text NOT NULL,
-    version bigint NOT NULL,
-    last_id bigint NOT NULL,
-    -- The first version whose later changes the changed column records: a since
-    -- value before it is answered 410 (a table made before the column).
-    history_from bigint DEFAULT 0
-);
-INSERT INTO comments_version (epoch, version, last_id)
-SELECT md5(random()::text), 0, coalesce(max(id), 0) FROM comments
-ON CONFLICT DO NOTHING;
+# A thread's epoch, version and history start, by its name (%(thread)s); "v" is the
+# store's row, "t" the named thread's (none before its first write).
+THREAD_STATE = """
+SELECT v.epoch,
+    CASE WHEN %(thread)s = '' THEN v.version ELSE coalesce(t.version, 0) END,
+    CASE WHEN %(thread)s = '' THEN coalesce(v.history_from, 0) ELSE 0 END
+FROM comments_version v LEFT JOIN comments_threads t ON t.thread = %(thread)s AND %(thread)s <> ''
 """
-
-# Tables made before moderation lack its columns. Run only when they do, after
-# taking the version row as writers do, so that it cannot deadlock with them.
-UPGRADE = """
-SELECT 1 FROM comments_version FOR UPDATE;
-ALTER TABLE comments ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'published';
-ALTER TABLE comments ADD COLUMN IF NOT EXISTS edited timestamptz;
-ALTER TABLE comments ADD COLUMN IF NOT EXISTS deleted timestamptz;
-ALTER TABLE comments ADD COLUMN IF NOT EXISTS changed bigint NOT NULL DEFAULT 0;
-ALTER TABLE comments_version ADD COLUMN IF NOT EXISTS history_from bigint;
-UPDATE comments_version SET history_from = version WHERE history_from IS NULL;
-"""
-UPGRADE_NEEDED = """
-SELECT count(*) < 5 FROM information_schema.columns
-WHERE table_schema = current_schema() AND (
-    table_name = 'comments' AND column_name IN ('status', 'edited', 'deleted', 'changed')
-    OR table_name = 'comments_version' AND column_name = 'history_from')
-"""
-INDEXES = "CREATE INDEX IF NOT EXISTS comments_changed ON comments (changed)"
-
-# True when every table and column exists: then first use changes nothing.
-SCHEMA_CURRENT = """
-SELECT to_regclass('comments') IS NOT NULL AND to_regclass('comments_version') IS NOT NULL
-    AND to_regclass('comments_secret') IS NOT NULL
-    AND to_regclass('comments_changed') IS NOT NULL
-    AND (SELECT count(*) = 5 FROM information_schema.columns
-        WHERE table_schema = current_schema() AND (
-            table_name = 'comments' AND column_name IN ('status', 'edited', 'deleted', 'changed')
-            OR table_name = 'comments_version' AND column_name = 'history_from'))
-"""
-
-# Whether a write would work, without writing: is the transaction read-only,
-# and may this role write the tables (or create them, before they exist)?
-WRITE_PROBE = """
-SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery(),
-    CASE WHEN to_regclass('comments') IS NULL OR to_regclass('comments_version') IS NULL
-        THEN coalesce(has_schema_privilege(current_schema(), 'CREATE'), false)
-        ELSE has_table_privilege('comments', 'INSERT') AND has_table_privilege('comments', 'UPDATE')
-            AND has_table_privilege('comments_version', 'UPDATE')
-    END
-"""
-
-# Serialize schema creation between workers starting at the same moment.
-SCHEMA_LOCK = 0x636F6D6D
-
-CREATED = """to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
-EDITED = """to_char(edited AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
-DELETED = """to_char(deleted AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
-COLUMNS = f"id, author, text, {CREATED}, {EDITED}, status"
-PUBLIC = "status = 'published' AND deleted IS NULL"
-CHANNEL = "comments_changed"
-NOTIFY = f"NOTIFY {CHANNEL}"
-VERSION_QUERY = "SELECT epoch, version, last_id FROM comments_version"
-# One statement, so the version and the rows come from the same snapshot.
-ROWS_SINCE_QUERY = f"""
-SELECT v.epoch, v.version, v.last_id, c.id, c.author, c.text, {CREATED}, {EDITED}, c.status
-FROM comments_version v LEFT JOIN comments c ON c.id > %s AND c.{PUBLIC}
+# The thread's state and its rows after an id, in one snapshot: a copy catching up.
+ROWS_AFTER = f"""
+WITH state AS ({THREAD_STATE})
+SELECT s.*, {COLUMNS} FROM state s
+LEFT JOIN comments c ON c.thread = %(thread)s AND c.id > %(after)s
 ORDER BY c.id
 """
-# The rows changed after a version, with the version row, in one snapshot; no rows
-# when the since value is not answerable (then the version row says why).
-CHANGES_QUERY = f"""
-SELECT v.epoch, v.version, coalesce(v.history_from, 0), c.id, c.author, c.text, {CREATED}, {EDITED},
-    c.status, c.deleted IS NULL
-FROM comments_version v LEFT JOIN comments c ON c.changed > %(since)s
-    AND v.epoch = %(epoch)s AND %(since)s BETWEEN coalesce(v.history_from, 0) AND v.version
+# The thread's state, its largest id, and every row it may show, in one snapshot: the
+# published ones and the removed ones with replies (their place may be shown).
+THREAD_ROWS = f"""
+WITH state AS ({THREAD_STATE})
+SELECT s.*, (SELECT max(m.id) FROM comments m WHERE m.thread = %(thread)s), {COLUMNS} FROM state s
+LEFT JOIN comments c ON c.thread = %(thread)s AND ({PUBLIC} OR {REPLIED})
 ORDER BY c.id
+"""
+# The thread's state, and the ids of its comments changed after a version with every
+# comment they answer (a reply's change may show or hide its ancestors' places), at
+# most %(rows)s changed ones: one past the bound tells the client is too far behind.
+CHANGED_IDS = f"""
+WITH RECURSIVE state AS ({THREAD_STATE}),
+changed AS (
+    SELECT c.id, c.parent FROM comments c
+    WHERE c.thread = %(thread)s AND c.changed > %(since)s
+    ORDER BY c.changed LIMIT %(rows)s
+),
+answered(id, parent) AS (
+    SELECT id, parent FROM changed
+    UNION
+    SELECT c.id, c.parent FROM comments c JOIN answered a ON c.id = a.parent
+)
+SELECT s.*, a.id FROM state s LEFT JOIN answered a ON true
+"""
+# A write and its announcement: one message, one round trip, two transactions. The
+# NOTIFY follows the COMMIT in a transaction of its own, which writes nothing to flush:
+# a NOTIFY holds a lock of the whole database from its transaction's commit to its end,
+# and inside the write's transaction that would be across the WAL flush, making every
+# write of every thread wait for the others' flushes. The server runs the whole message
+# even when the client dies after sending it; a refusal stops it before the NOTIFY.
+ANNOUNCE = f"; COMMIT; SELECT pg_notify('{schema.CHANNEL}', %s)"
+ADD = "SELECT * FROM comments_add(%s, %s, %s, %s, %s, %s)" + ANNOUNCE
+CHANGE = (
+    "SELECT * FROM comments_change(%s, %s, %s, %s, %s, %s); COMMIT; "
+    f"SELECT pg_notify('{schema.CHANNEL}', thread) FROM comments WHERE id = %s"
+)
+THREAD_INFO = """
+SELECT CASE WHEN %(thread)s = '' THEN v.closed ELSE coalesce(t.closed, false) END,
+    CASE WHEN %(thread)s = '' THEN v.published ELSE coalesce(t.published, 0) END
+FROM comments_version v LEFT JOIN comments_threads t ON t.thread = %(thread)s AND %(thread)s <> ''
+"""
+CLOSE_NAMED = """
+INSERT INTO comments_threads AS t (thread, closed) VALUES (%(thread)s, %(closed)s)
+ON CONFLICT (thread) DO UPDATE SET closed = excluded.closed
+RETURNING t.closed, t.published
+"""
+CLOSE_DEFAULT = "UPDATE comments_version SET closed = %(closed)s RETURNING closed, published"
+COUNTS = """
+SELECT v.epoch, v.version, v.published, t.thread, t.version, t.published
+FROM comments_version v LEFT JOIN comments_threads t ON t.thread = ANY(%s)
+"""
+
+
+# After an import, a thread it added to: its new version, and its count again.
+IMPORTED_COUNT = f"(SELECT count(*) FROM comments c WHERE c.thread = %(thread)s AND {PUBLIC})"
+IMPORTED_DEFAULT = f"UPDATE comments_version SET version = %(version)s, published = {IMPORTED_COUNT}"
+IMPORTED_NAMED = f"""
+INSERT INTO comments_threads AS t (thread, version, published)
+VALUES (%(thread)s, %(version)s, {IMPORTED_COUNT})
+ON CONFLICT (thread) DO UPDATE SET version = excluded.version, published = excluded.published
 """
 
 
@@ -169,34 +159,37 @@ class StoreUnavailable(StoreError):
         )
 
 
-@dataclass(frozen=True)
-class _Version:
-    epoch: str
-    version: int
-    last_id: int
-    body: bytes
+class AfterWrite(Snapshot):
+    """A thread's list after a write, read when first asked for: a POST answered with the
+    comment alone (Prefer: return=minimal) costs no read of the list."""
+
+    def __init__(self, load: Callable[[], Snapshot]) -> None:
+        object.__setattr__(self, "_load", load)
+        object.__setattr__(self, "_loaded", None)
+
+    def _snapshot(self) -> Snapshot:
+        if self._loaded is None:
+            object.__setattr__(self, "_loaded", self._load())
+        return self._loaded
 
     @property
-    def etag(self) -> str:
-        return f"{self.epoch}-{self.version:x}"
+    def etag(self) -> str:  # type: ignore[override]
+        return self._snapshot().etag
 
-    @cached_property
-    def public(self) -> PublicLines:
-        return PublicLines([] if self.body == b"[]\n" else self.body[2:-3].split(b",\n"))
+    @property
+    def body(self) -> bytes:  # type: ignore[override]
+        return self._snapshot().body
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return (self.etag, self.body) == (other.etag, other.body)
 
-def row_to_comment(
-    comment_id: int, author: str, text: str, created: str | None, edited: str | None, status: str
-) -> dict:
-    """Return a row as the record the file store would keep (see base.normalize)."""
-    comment = {"id": comment_id, "author": author, "text": text}
-    if created is not None:
-        comment["created"] = created
-    if edited is not None:
-        comment["edited"] = edited
-    if status != PUBLISHED:
-        comment["status"] = status
-    return comment
+    def __hash__(self) -> int:
+        return hash((self.etag, self.body))
+
+    def __repr__(self) -> str:
+        return f"AfterWrite({self._snapshot()!r})"
 
 
 class PostgresStore:
@@ -210,18 +203,15 @@ class PostgresStore:
         self._secret = secret
         self._pool: ConnectionPool | None = None
         self._schema_ready = False
-        self._version: _Version | None = None
+        self._cache = ThreadCache()
         self._mutex = threading.Lock()
-        # A listener thread hears every commit's NOTIFY: while it listens, the cached
-        # version is current until it counts a change, and a GET needs no query.
+        # A listener thread hears every commit's NOTIFY: while it listens, a thread's
+        # copy is current until it hears a commit of that thread, and a GET needs no query.
         self._listening = False
-        self._changes = 0
-        self._checked = -1
         self._stop = threading.Event()
         # This store's own channel: close() wakes its listener there, and no other.
         self._stop_channel = f"comments_stop_{secrets.token_hex(8)}"
         self._listener: threading.Thread | None = None
-        self._refresh_lock = threading.Lock()
         # When a call of this context last found the database unreachable (see OUTAGE_MEMORY).
         self._unreachable_at: ContextVar[float | None] = ContextVar(
             f"comments_db_unreachable_{self._stop_channel}", default=None
@@ -242,74 +232,128 @@ class PostgresStore:
             text = text.replace(secret, "***")
         return text
 
-    # The Store interface
+    # The Store interface: reads of a thread
 
-    def etag(self) -> str:
-        return self.snapshot().etag
+    def etag(self, thread: str = DEFAULT) -> str:
+        return self._current(thread).etag
 
-    def snapshot(self) -> Snapshot:
-        version = self._current()
-        return Snapshot(version.etag, version.body)
+    def snapshot(self, thread: str = DEFAULT) -> Snapshot:
+        copy = self._current(thread)
+        return Snapshot(copy.etag, copy.body)
 
-    def page(self, limit: int, before: int | None = None) -> Page:
-        version = self._current()
-        return make_page(version.etag, version.public, limit, before)
+    def page(self, limit: int, before: int | None = None, thread: str = DEFAULT) -> Page:
+        copy = self._current(thread)
+        return make_page(copy.etag, copy.public, limit, before)
 
-    def changes(self, since: str) -> Changes:
-        epoch, _, number = since.rpartition("-")
-        try:
-            if not epoch or number != number.strip() or number.startswith(("+", "-")):
-                raise ValueError
-            version = int(number, 16)
-            if version >= 2**63:
-                raise ValueError
-        except ValueError:
-            raise VersionUnknown("the version is not one of this list's") from None
-        cached = self._version
-        if cached is not None and self._listening and self._checked == self._changes and cached.etag == since:
+    def changes(self, since: str, thread: str = DEFAULT) -> Changes:
+        parsed = parse_etag(thread, since)
+        if parsed is None:
+            raise VersionUnknown("the version is not one of this list's")
+        epoch, version = parsed
+        copy = self._current_or_none(thread)
+        if copy is not None and copy.etag == since:
             return make_changes(since, since, [], [])  # nothing heard since: no query
         # One row past the bound is enough to know the client is too far behind
-        # (make_changes refuses it): never the whole table for ?since= from long ago.
-        params = {"since": version, "epoch": epoch, "rows": MAX_CHANGES + 1}
-        rows = self._read(lambda conn: conn.execute(CHANGES_QUERY + "LIMIT %(rows)s", params).fetchall())
-        current_epoch, current, history_from = rows[0][:3]
-        if epoch != current_epoch or version > current:
-            raise VersionUnknown("the version is not one of this list's")
-        if version < history_from:
-            raise VersionGone("the version is older than the history this database keeps")
-        comments, removed = [], []
-        for row in rows:
-            if row[3] is None:
-                continue
-            if row[8] == PUBLISHED and row[9]:
-                comments.append(encode_comment(row_to_comment(*row[3:9])))
-            else:
-                removed.append(row[3])
-        return make_changes(f"{current_epoch}-{current:x}", since, comments, removed)
+        # (make_changes refuses it): never the whole thread for ?since= from long ago.
+        params = {"thread": thread, "since": version, "rows": MAX_CHANGES + 1}
+        for _ in range(3):
+            rows = self._read(lambda conn: conn.execute(CHANGED_IDS, params).fetchall())
+            current_epoch, current, history_from = rows[0][:3]
+            if epoch != current_epoch or version > current:
+                raise VersionUnknown("the version is not one of this list's")
+            if version < history_from:
+                raise VersionGone("the version is older than the history this database keeps")
+            copy = self._current(thread)
+            if (copy.epoch, copy.version) != (current_epoch, current):
+                copy = self._checked_refresh(thread)
+            # The ids' version should be the copy's: else a write came between, ask again.
+            if (copy.epoch, copy.version) == (current_epoch, current):
+                break
+        # Still not (a thread written without pause): the copy is newer than the ids. The
+        # answer is labelled with the ids' version, so that what changed after it is
+        # sent again at the next poll; the comments it names are shown as they are now.
+        ids = sorted({row[3] for row in rows if row[3] is not None})
+        shown = [(comment_id, copy.public.line(comment_id)) for comment_id in ids]
+        comments = [line for _, line in shown if line is not None]
+        removed = [comment_id for comment_id, line in shown if line is None]
+        return make_changes(thread_etag(thread, current_epoch, current), since, comments, removed)
 
-    def _current(self) -> _Version:
-        version = self._version
-        if version is None or not self._listening or self._checked != self._changes:
-            version = self._checked_refresh()
-        return version
+    def _current(self, thread: str) -> ThreadCopy:
+        copy = self._current_or_none(thread)
+        return copy if copy is not None else self._checked_refresh(thread)
+
+    def _current_or_none(self, thread: str) -> ThreadCopy | None:
+        return self._cache.current(thread) if self._listening else None
+
+    # Reads of one comment, of every thread
 
     def get(self, comment_id: int) -> dict | None:
-        query = f"SELECT {COLUMNS} FROM comments WHERE id = %s AND {PUBLIC}"
+        query = f"SELECT {COLUMNS} FROM comments c WHERE c.id = %s AND {PUBLIC}"
         row = self._read(lambda conn: conn.execute(query, (comment_id,)).fetchone())
-        return public_view(row_to_comment(*row)) if row else None
+        return public_view(record(*row)) if row else None
 
     def record(self, comment_id: int) -> dict | None:
-        query = f"SELECT {COLUMNS} FROM comments WHERE id = %s AND deleted IS NULL"
+        query = f"SELECT {COLUMNS} FROM comments c WHERE c.id = %s AND c.deleted IS NULL"
         row = self._read(lambda conn: conn.execute(query, (comment_id,)).fetchone())
-        return full_view(row_to_comment(*row)) if row else None
+        return full_view(record(*row)) if row else None
 
-    def moderation(self, status: str | None = None) -> list[dict]:
-        query = f"SELECT {COLUMNS} FROM comments WHERE deleted IS NULL"
+    def moderation(self, status: str | None = None, thread: str | None = None) -> list[dict]:
+        query = f"SELECT {COLUMNS} FROM comments c WHERE c.deleted IS NULL"
         if status is not None:
-            query += " AND status = %(status)s"
-        query += " ORDER BY id"
-        rows = self._read(lambda conn: conn.execute(query, {"status": status}).fetchall())
-        return [full_view(row_to_comment(*row)) for row in rows]
+            query += " AND c.status = %(status)s"
+        if thread is not None:
+            query += " AND c.thread = %(thread)s"
+        query += " ORDER BY c.id"
+        params = {"status": status, "thread": thread}
+        rows = self._read(lambda conn: conn.execute(query, params).fetchall())
+        return [full_view(record(*row)) for row in rows]
+
+    def latest(self, limit: int) -> list[dict]:
+        query = f"SELECT {COLUMNS} FROM comments c WHERE {PUBLIC} ORDER BY c.id DESC LIMIT %s"
+        rows = self._read(lambda conn: conn.execute(query, (limit,)).fetchall())
+        latest = []
+        for row in rows:
+            comment = public_view(record(*row))
+            comment.setdefault("thread", None)  # the default thread's
+            latest.append(comment)
+        return latest
+
+    def counts(self, threads: list[str]) -> Counts:
+        known = {thread: self._cache.current_count(thread) if self._listening else None for thread in threads}
+        missing = sorted(thread for thread, count in known.items() if count is None)
+        if missing:
+            known.update(self._read_counts(missing))
+        # The threads asked and their versions: a write in any of them changes it.
+        digest = hashlib.blake2b(digest_size=16, person=b"comments counts")
+        for thread in sorted(known):
+            digest.update(f"{known[thread].epoch}\0{thread}\0{known[thread].version:x}\0".encode())
+        return Counts(digest.hexdigest(), {thread: known[thread].published for thread in threads})
+
+    def _read_counts(self, threads: list[str]) -> dict[str, ThreadCount]:
+        """Read the threads' versions and counts (one query), and keep them."""
+        seen = self._cache.count
+        named = [thread for thread in threads if thread != DEFAULT]
+        rows = self._read(lambda conn: conn.execute(COUNTS, (named,)).fetchall())
+        epoch, default_version, default_count = rows[0][:3]
+        found = {row[3]: (row[4], row[5]) for row in rows if row[3] is not None}
+        found[DEFAULT] = (default_version, default_count)
+        counts = {}
+        for thread in threads:
+            version, published = found.get(thread, (0, 0))
+            counts[thread] = ThreadCount(thread, epoch, version, published, seen)
+            self._cache.keep_count(counts[thread])
+        return counts
+
+    def thread_info(self, thread: str) -> ThreadInfo:
+        closed, count = self._read(lambda conn: conn.execute(THREAD_INFO, {"thread": thread}).fetchone())
+        return ThreadInfo(thread, closed, count)
+
+    def closed_threads(self) -> list[str]:
+        query = (
+            "SELECT '' FROM comments_version WHERE closed "
+            "UNION ALL SELECT thread FROM comments_threads WHERE closed ORDER BY 1"
+        )
+        return [row[0] for row in self._read(lambda conn: conn.execute(query).fetchall())]
 
     def secret_key(self) -> bytes:
         if self._secret is None:
@@ -324,94 +368,110 @@ class PostgresStore:
             self._secret = self._read(load).encode()
         return self._secret
 
+    # Writes
+
+    def add(
+        self,
+        author: str,
+        text: str,
+        status: str = PUBLISHED,
+        thread: str = DEFAULT,
+        parent: int | None = None,
+    ) -> tuple[dict, Snapshot]:
+        created = now_ms()
+        check_status(status)
+        epoch, version, comment_id = self._write(ADD, (thread, parent, author, text, created, status, thread))
+        comment = new_comment(comment_id, author, text, created, status, thread, parent)
+        self._cache.forget_count(thread)
+        cached = self._cache.get(thread)
+        if cached is not None and (cached.epoch, cached.version) == (epoch, version - 1):
+            # Nothing else happened in the thread since the copy: append to it. A
+            # comment held for moderation leaves the public list as it was.
+            lines = [encode_comment(comment)] if status == PUBLISHED else []
+            body = append_encoded(cached.body, lines)
+            copy = ThreadCopy(thread, epoch, version, comment_id, body, cached.checked)
+            self._cache.keep(copy)
+            return full_view(comment), Snapshot(copy.etag, body)
+        return full_view(comment), self._after_write(thread)
+
     def update(self, comment_id: int, changes: Mapping[str, str]) -> tuple[dict, Snapshot]:
         check_changes(changes)
-        assignments = [f"{field} = %({field})s" for field in (*EDITABLE, "status") if field in changes]
-        if any(field in changes for field in EDITABLE):
-            assignments.append("edited = %(now)s")
-        assignments.append("changed = %(version)s")
-        query = (
-            f"UPDATE comments SET {', '.join(assignments)} "
-            f"WHERE id = %(id)s AND deleted IS NULL RETURNING {COLUMNS}"
-        )
-        row = self._change(query, {**changes, "id": comment_id, "now": now_ms()}, comment_id)
-        return full_view(row_to_comment(*row)), self._fresh_snapshot()
+        edited = now_ms() if any(field in changes for field in EDITABLE) else None
+        fields = (changes.get("author"), changes.get("text"), changes.get("status"), edited, None)
+        thread = self._change((comment_id, *fields, comment_id))
+        changed = self.record(comment_id)
+        if changed is None:  # deleted since, by another request
+            raise CommentNotFound(comment_id)
+        return changed, self._after_write(thread)
 
     def delete(self, comment_id: int) -> Snapshot:
-        query = (
-            "UPDATE comments SET author = '', text = '', deleted = %(now)s, changed = %(version)s "
-            "WHERE id = %(id)s AND deleted IS NULL RETURNING id"
+        thread = self._change((comment_id, None, None, None, None, now_ms(), comment_id))
+        return self._after_write(thread)
+
+    def close_thread(self, thread: str, closed: bool) -> ThreadInfo:
+        query = CLOSE_DEFAULT if thread == DEFAULT else CLOSE_NAMED
+        # The thread's row lock: an add waiting for it sees the thread closed.
+        is_closed, count = self._read(
+            lambda conn: conn.execute(query, {"thread": thread, "closed": closed}).fetchone()
         )
-        self._change(query, {"id": comment_id, "now": now_ms()}, comment_id)
-        return self._fresh_snapshot()
+        return ThreadInfo(thread, is_closed, count)
 
-    def add(self, author: str, text: str, status: str = PUBLISHED) -> tuple[dict, Snapshot]:
-        committing = False
+    def _change(self, params: tuple) -> str:
+        """Change or delete a comment; return its thread. Raise CommentNotFound (and change
+        nothing) when it is deleted or never was."""
+        _, _, thread = self._write(CHANGE, params)
+        return thread
 
-        def insert(conn: psycopg.Connection) -> tuple[dict, str, int]:
-            nonlocal committing
-            committing = False
-            with conn.transaction():
-                # The row lock on the version serializes writers across every
-                # instance: ids come out unique, increasing and in commit order.
-                epoch, version, comment_id = conn.execute(
-                    "UPDATE comments_version SET version = version + 1, last_id = last_id + 1 "
-                    "RETURNING epoch, version, last_id"
-                ).fetchone()
-                created = now_ms()
-                comment = new_comment(comment_id, author, text, created, status)
-                conn.execute(
-                    "INSERT INTO comments (id, author, text, created, status, changed) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    (comment_id, author, text, created, status, version),
-                )
-                conn.execute(NOTIFY)
-                committing = True
-            return comment, epoch, version
+    def _write(self, query: str, params: tuple) -> tuple:
+        """Call one of the write functions and announce it (ANNOUNCE): one round trip.
 
-        # Retried only when it failed before COMMIT: a lost answer to COMMIT
-        # could otherwise store the comment twice.
-        comment, epoch, version = self._run(insert, retry=lambda: not committing)
-        with self._refresh_lock:
-            cached = self._version
-            if cached is not None and (cached.epoch, cached.version) == (epoch, version - 1):
-                # A comment held for moderation leaves the public list as it was.
-                lines = [encode_comment(comment)] if status == PUBLISHED else []
-                body = append_encoded(cached.body, lines)
-                self._version = _Version(epoch, version, comment["id"], body)
-                return full_view(comment), Snapshot(self._version.etag, body)
-        return full_view(comment), self._fresh_snapshot()
+        A refusal raised inside it (schema.THREAD_CLOSED, PARENT_REFUSED, NOT_FOUND) rolled
+        it back, version bump included, and is raised here as the contract's exception.
+        """
+        sent = False
 
-    def _change(self, query: str, params: dict, comment_id: int) -> tuple:
-        """Run an UPDATE of one comment with the version bumped; raise CommentNotFound
-        (and change nothing) when it finds no row."""
-        committing = False
+        def write(conn: psycopg.Connection) -> tuple:
+            nonlocal sent
+            sent = False
+            if _closed_by_server(conn):
+                # Found dead before sending: safe to try again on another connection.
+                raise psycopg.OperationalError("the server closed this pooled connection")
+            sent = True
+            # Several statements in one message: bound here, sent as one simple query.
+            cursor = psycopg.ClientCursor(conn)
+            try:
+                cursor.execute(query, params)
+            except psycopg.Error as error:
+                refused = _refusal(error, params)
+                if refused is None:
+                    raise
+                raise _Refused(refused) from None
+            return cursor.fetchone()
 
-        def change(conn: psycopg.Connection) -> tuple:
-            nonlocal committing
-            committing = False
-            with conn.transaction():
-                (version,) = conn.execute(
-                    "UPDATE comments_version SET version = version + 1 RETURNING version"
-                ).fetchone()
-                row = conn.execute(query, {**params, "version": version}).fetchone()
-                if row is None:
-                    raise CommentNotFound(comment_id)
-                conn.execute(NOTIFY)
-                committing = True
-            return row
+        # Retried only when it failed before the message was sent: a lost answer to
+        # its COMMIT could otherwise store the comment twice.
+        try:
+            return self._run(write, retry=lambda: not sent)
+        except _Refused as refused:
+            raise refused.error from None
 
-        return self._run(change, retry=lambda: not committing)
+    def _after_write(self, thread: str) -> Snapshot:
+        """Return the thread's list after this process's write, read when first asked for."""
+        # This process reads its own write at once, before its listener hears of it.
+        self._cache.heard(thread)
+        return AfterWrite(lambda: self._fresh_snapshot(thread))
 
-    def _fresh_snapshot(self) -> Snapshot:
-        """Return the list as it is after this process's commit. Not from the cache,
-        which may not have heard of that very commit yet."""
-        version = self._checked_refresh()
-        return Snapshot(version.etag, version.body)
+    def _fresh_snapshot(self, thread: str) -> Snapshot:
+        """Return the thread's list as it is after this process's commit. Not from the copy,
+        whose listener may not have heard of that very commit yet."""
+        copy = self._checked_refresh(thread)
+        return Snapshot(copy.etag, copy.body)
 
     def write_problem(self) -> str | None:
         """Say why a write would fail now: a read-only database or missing rights."""
-        read_only, allowed = self._run(lambda conn: conn.execute(WRITE_PROBE).fetchone(), lambda: True, False)
+        read_only, allowed = self._run(
+            lambda conn: conn.execute(schema.WRITE_PROBE).fetchone(), lambda: True, False
+        )
         if read_only:
             return "the database is read-only (a standby, or default_transaction_read_only)"
         if not allowed:
@@ -436,101 +496,73 @@ class PostgresStore:
             self._listener.join(timeout=max(2, round(self.timeout)) + 2)
             self._listener = None
 
-    # Schema and import, for the CLI
+    # Schema, export and import, for the CLI and backups
 
     def init_schema(self) -> None:
         self._read(self._create_schema)
 
     def export_records(self) -> list[dict]:
         """Return every row as a record, tombstones included, from one statement's snapshot."""
-        query = f"SELECT {COLUMNS}, {DELETED} FROM comments ORDER BY id"
+        query = f"SELECT {COLUMNS}, {REPLIED} FROM comments c ORDER BY c.id"
         rows = self._read(lambda conn: conn.execute(query).fetchall())
-        # A tombstone as base.tombstone makes it: when it was deleted, and its id.
-        return [{"deleted": row[-1], "id": row[0]} if row[-1] else row_to_comment(*row[:-1]) for row in rows]
+        return [record(*row) for row in rows]
 
     def import_records(self, items: Iterable[dict]) -> tuple[int, int]:
         """Copy records (backup.read_export's) keeping their ids; return (added, already there)."""
-        # A file store's export keeps statuses, edit times and tombstones.
+        # A file store's export keeps statuses, edit times, tombstones, threads and parents.
         rows = [
             (
                 item["id"],
                 item.get("author", ""),
                 item.get("text", ""),
-                parse_created(item.get("created")),
-                parse_created(item.get("edited")),
+                parse_time(item.get("created")),
+                parse_time(item.get("edited")),
                 status_of(item),
-                parse_created(item.get("deleted")),
+                parse_time(item.get("deleted")),
+                item.get("thread") or DEFAULT,
+                item.get("parent"),
             )
             for item in items
         ]
-
-        def copy(conn: psycopg.Connection) -> int:
-            with conn.transaction():
-                (version,) = conn.execute("SELECT version FROM comments_version FOR UPDATE").fetchone()
-                added = 0
-                for row in rows:
-                    # The version this transaction makes, below, when it adds a row.
-                    cursor = conn.execute(
-                        "INSERT INTO comments (id, author, text, created, edited, status, deleted, changed) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT (id) DO NOTHING",
-                        (*row, version + 1),
-                    )
-                    added += cursor.rowcount
-                if added:
-                    conn.execute(
-                        "UPDATE comments_version SET epoch = md5(random()::text), version = version + 1, "
-                        "last_id = greatest(last_id, (SELECT max(id) FROM comments))"
-                    )
-                    conn.execute(NOTIFY)
-            return added
-
-        added = self._run(copy, retry=lambda: False)
+        added = self._run(lambda conn: _copy(conn, rows), retry=lambda: False)
         return added, len(rows) - added
 
     # Internals
 
-    def _checked_refresh(self) -> _Version:
-        """Refresh the cache from the database, one thread at a time."""
-        with self._refresh_lock:
-            # Counted before the query: a change heard during it forces another.
-            seen = self._changes
-            version = self._read(self._refresh)
-            self._checked = seen
-            return version
+    def _checked_refresh(self, thread: str = DEFAULT) -> ThreadCopy:
+        """Bring the thread's copy up to date from the database."""
+        # Counted before the query: a commit heard during it makes the copy stale again.
+        seen = self._cache.count
+        return self._read(lambda conn: self._refresh(conn, thread, seen))
 
-    def _refresh(self, conn: psycopg.Connection) -> _Version:
-        """Return the current list, fetching only the rows this process has not seen."""
-        cached = self._version
-        epoch, version, last_id = conn.execute(VERSION_QUERY).fetchone()
-        if cached is not None and (cached.epoch, cached.version) == (epoch, version):
-            return cached
-        since = cached.last_id if cached is not None and cached.epoch == epoch else None
-        rows = conn.execute(ROWS_SINCE_QUERY, (since if since is not None else -(2**63),)).fetchall()
-        epoch, version, last_id = rows[0][:3]
-        lines = [encode_comment(row_to_comment(*row[3:])) for row in rows if row[3] is not None]
-        if since is not None and version - cached.version == len(lines):
-            body = append_encoded(cached.body, lines)
-        elif since is not None:
-            # Something other than appends happened under the same epoch: fetch all.
-            self._version = None
-            return self._refresh(conn)
-        else:
-            body = encode_list(lines)
-        fresh = _Version(epoch, version, last_id, body)
-        self._version = fresh
-        return fresh
+    def _refresh(self, conn: psycopg.Connection, thread: str, seen: int) -> ThreadCopy:
+        """Return the thread's current copy, fetching only the rows this process has not seen."""
+        cached = self._cache.get(thread)
+        if cached is not None:
+            rows = conn.execute(ROWS_AFTER, {"thread": thread, "after": cached.last_id}).fetchall()
+            epoch, version = rows[0][:2]
+            new = [row[3:] for row in rows if row[3] is not None]
+            # As many new rows as writes since the copy: every write was an add, and a new
+            # comment only answers a published one, so it changes no placeholder.
+            if epoch == cached.epoch and version - cached.version == len(new):
+                if not new:
+                    return self._cache.checked(cached, seen)
+                lines = [encode_comment(record(*row)) for row in new if is_public_row(row)]
+                body = append_encoded(cached.body, lines)
+                return self._cache.keep(ThreadCopy(thread, epoch, version, new[-1][0], body, seen))
+        rows = conn.execute(THREAD_ROWS, {"thread": thread}).fetchall()
+        epoch, version, _, last_id = rows[0][:4]
+        # A removed comment is here only because it has replies: its tombstone keeps its time.
+        records = [
+            encode_comment(record(*row[4:], replied=not is_public_row(row[4:])))
+            for row in rows
+            if row[4] is not None
+        ]
+        body = encode_list(visible(records))
+        return self._cache.keep(ThreadCopy(thread, epoch, version, last_id or 0, body, seen))
 
     def _create_schema(self, conn: psycopg.Connection) -> None:
-        # A schema that is current is left alone, so that a read-only database
-        # (a standby, a role that may only read) still serves the list.
-        if not conn.execute(SCHEMA_CURRENT).fetchone()[0]:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-                conn.execute(SCHEMA)
-                if conn.execute(UPGRADE_NEEDED).fetchone()[0]:
-                    conn.execute(UPGRADE)
-                conn.execute(INDEXES)
+        schema.create_schema(conn)
         self._schema_ready = True
 
     def _open_pool(self) -> ConnectionPool:
@@ -544,7 +576,7 @@ class PostgresStore:
                     max_size=8,
                     timeout=self.timeout,
                     # Autocommit: a read is one round trip, with no ROLLBACK when the
-                    # pool takes the connection back; writes use conn.transaction().
+                    # pool takes the connection back; so is a write (one function call).
                     kwargs={"connect_timeout": max(2, round(self.timeout)), "autocommit": True},
                     # The pool's retries back off without a cap; give each up soon
                     # so that the next request starts afresh and heals at once
@@ -559,24 +591,27 @@ class PostgresStore:
             return self._pool
 
     def _listen(self) -> None:
-        """Count the commits other processes announce; reconnect when the server goes away."""
+        """Hear the commits every process announces; reconnect when the server goes away."""
         healthy = True
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
                     self.url, autocommit=True, connect_timeout=max(2, round(self.timeout))
                 ) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {schema.CHANNEL}")
                     conn.execute(f"LISTEN {self._stop_channel}")
-                    # Changes made while nobody listened were not heard: count one.
-                    self._changes += 1
+                    # Changes made while nobody listened were not heard: every thread's.
+                    self._cache.heard_everything()
                     self._listening = True
                     if not healthy:
                         log.warning("listening for comment changes again on %s", self.safe_url)
                         healthy = True
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0):
-                            self._changes += 1
+                        for notify in conn.notifies(timeout=1.0):
+                            if notify.payload == schema.EVERY_THREAD:
+                                self._cache.heard_everything()
+                            else:
+                                self._cache.heard(notify.payload)
                             if self._stop.is_set():
                                 break
             except psycopg.Error as error:
@@ -602,7 +637,7 @@ class PostgresStore:
         return self._run(work, retry=lambda: True)
 
     def _run(
-        self, work: Callable[[psycopg.Connection], T], retry: Callable[[], bool], schema: bool = True
+        self, work: Callable[[psycopg.Connection], T], retry: Callable[[], bool], with_schema: bool = True
     ) -> T:
         """Run work on a pooled connection; map database failures to StoreUnavailable.
 
@@ -614,7 +649,7 @@ class PostgresStore:
         for attempt in (1, 2):
             try:
                 with self._open_pool().connection() as conn:
-                    if schema and not self._schema_ready:
+                    if with_schema and not self._schema_ready:
                         self._create_schema(conn)
                     done = work(conn)
                 if self._unreachable_at.get() is not None:
@@ -637,16 +672,76 @@ class PostgresStore:
         raise AssertionError("unreachable")
 
 
+class _Refused(Exception):
+    """A write function's refusal, carried past _run's mapping of database errors."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _refusal(error: psycopg.Error, params: tuple | dict) -> Exception | None:
+    """Return the contract's exception for a write function's refusal, or None."""
+    state = error.sqlstate
+    if state == schema.THREAD_CLOSED:
+        return ThreadClosed(params[0])
+    if state == schema.PARENT_REFUSED:
+        return ParentRefused("parent must be a published comment of the same thread")
+    if state == schema.NOT_FOUND:
+        return CommentNotFound(params[0])
+    return None
+
+
+def _closed_by_server(conn: psycopg.Connection) -> bool:
+    """Tell, without a round trip, whether an idle connection was closed by the server (a
+    restart): its socket is then readable, with the server's goodbye or the end of the stream."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _copy(conn: psycopg.Connection, rows: list[tuple]) -> int:
+    """Insert the rows whose ids are new, in one transaction holding every thread; return how many."""
+    with conn.transaction():
+        # Every writer waits: the default thread's on the row, the named threads' on the table.
+        conn.execute("SELECT 1 FROM comments_version FOR UPDATE")
+        conn.execute("LOCK TABLE comments_threads IN EXCLUSIVE MODE")
+        threads = sorted({row[7] for row in rows})
+        versions = dict(
+            conn.execute(
+                "SELECT '', version FROM comments_version "
+                "UNION ALL SELECT thread, version FROM comments_threads WHERE thread = ANY(%s)",
+                ([thread for thread in threads if thread != DEFAULT],),
+            ).fetchall()
+        )
+        added, touched = 0, set()
+        for row in rows:
+            thread = row[7]
+            # The version this transaction gives the thread, below, when it adds a row.
+            cursor = conn.execute(
+                "INSERT INTO comments (id, author, text, created, edited, status, deleted, thread, parent, "
+                "changed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                (*row, versions.get(thread, 0) + 1),
+            )
+            if cursor.rowcount:
+                added += 1
+                touched.add(thread)
+        if not added:
+            return 0
+        for thread in sorted(touched):
+            params = {"thread": thread, "version": versions.get(thread, 0) + 1}
+            conn.execute(IMPORTED_DEFAULT if thread == DEFAULT else IMPORTED_NAMED, params)
+        conn.execute("UPDATE comments_version SET epoch = md5(random()::text)")
+        conn.execute(
+            "SELECT setval('comments_ids', greatest((SELECT last_value FROM comments_ids), "
+            "(SELECT max(id) FROM comments)))"
+        )
+        conn.execute("SELECT pg_notify(%s, %s)", (schema.CHANNEL, schema.EVERY_THREAD))
+    return added
+
+
 def first_line(error: Exception) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def parse_created(value: object) -> datetime | None:
-    """Parse an imported comment's ISO-8601 time; None when it has none."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"created must be an ISO-8601 string, not {value!r}")
-    created = datetime.fromisoformat(value)
-    return created if created.tzinfo else created.replace(tzinfo=UTC)

@@ -1,0 +1,272 @@
+"""The PostgreSQL store's tables, their upgrades, and the functions every write calls.
+
+Versions are per thread: the default thread's is the one row of comments_version (as it
+was before threads, so that its ETags stay valid across the upgrade), a named thread's
+its row in comments_threads. A write locks only its thread's row: writes to different
+threads never wait for each other. Each write is one call of a function below, so that
+a POST is one round trip: lock and bump the thread's version, check what must be checked
+under that lock (the thread closed, the parent published), take an id from the
+sequence (after the lock, so that within a thread ids come out in commit order), and
+write the row with the thread's new version in its changed column; the thread's name is
+announced by a NOTIFY sent with the call, after its COMMIT. An import locks every thread
+(comments_version's row, and comments_threads whole) and starts a new epoch.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+# Serialize schema creation and upgrades between workers starting at the same moment.
+SCHEMA_LOCK = 0x636F6D6D
+CHANNEL = "comments_changed"
+# The NOTIFY payload that tells every thread's cache to go (an import).
+EVERY_THREAD = "*"
+# What marks the functions below as this release's: a schema without it is upgraded.
+MARK = "comments schema: threads 1"
+
+# SQLSTATEs the functions raise, so that a refusal rolls back the version's bump.
+THREAD_CLOSED = "CMT01"
+PARENT_REFUSED = "CMT02"
+NOT_FOUND = "CMT03"
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS comments (
+    id bigint PRIMARY KEY,
+    author text NOT NULL,
+    text text NOT NULL,
+    created timestamptz,
+    status text NOT NULL DEFAULT 'published',
+    edited timestamptz,
+    deleted timestamptz,
+    -- Its thread's version when this row last changed: "what changed since" reads
+    -- the thread's rows above a version through the index on both.
+    changed bigint NOT NULL DEFAULT 0,
+    thread text NOT NULL DEFAULT '',
+    parent bigint
+);
+-- The instance's token key when COMMENTS_SECRET_KEY is not set: shared by every
+-- worker and instance on this database.
+CREATE TABLE IF NOT EXISTS comments_secret (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    key text NOT NULL
+);
+-- The store's epoch, and the default thread's version, state and count.
+CREATE TABLE IF NOT EXISTS comments_version (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    -- Changes whenever the store changes other than by its writes (an import), so
+    -- that caches and versions of every thread made before are thrown away whole.
+    epoch text NOT NULL,
+    version bigint NOT NULL,
+    -- The largest id before ids came from comments_ids (kept, no longer moved).
+    last_id bigint NOT NULL,
+    -- The first version whose later changes the changed column records: a since
+    -- value before it is answered 410 (a table made before the column).
+    history_from bigint DEFAULT 0
+);
+INSERT INTO comments_version (epoch, version, last_id)
+SELECT md5(random()::text), 0, coalesce(max(id), 0) FROM comments
+ON CONFLICT DO NOTHING;
+"""
+
+# Tables made before moderation lack its columns. Run only when they do, after
+# taking the version row as writers do, so that it cannot deadlock with them.
+MODERATION_UPGRADE = """
+SELECT 1 FROM comments_version FOR UPDATE;
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'published';
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS edited timestamptz;
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS deleted timestamptz;
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS changed bigint NOT NULL DEFAULT 0;
+ALTER TABLE comments_version ADD COLUMN IF NOT EXISTS history_from bigint;
+UPDATE comments_version SET history_from = version WHERE history_from IS NULL;
+"""
+MODERATION_UPGRADE_NEEDED = """
+SELECT count(*) < 5 FROM information_schema.columns
+WHERE table_schema = current_schema() AND (
+    table_name = 'comments' AND column_name IN ('status', 'edited', 'deleted', 'changed')
+    OR table_name = 'comments_version' AND column_name = 'history_from')
+"""
+
+# Tables made before threads: every row is the default thread's, its version the one
+# row's (so that its ETags stay what they were), and ids go on from the sequence.
+# Idempotent: a fresh database runs it too. Old writers are held off by the row lock.
+THREADS_UPGRADE = """
+SELECT 1 FROM comments_version FOR UPDATE;
+DO $$
+BEGIN
+    -- Even ALTER TABLE ... IF NOT EXISTS locks the table whole: only when it must.
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+            AND table_name = 'comments' AND column_name = 'thread') THEN
+        ALTER TABLE comments ADD COLUMN thread text NOT NULL DEFAULT '';
+        ALTER TABLE comments ADD COLUMN parent bigint;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+            AND table_name = 'comments_version' AND column_name = 'closed') THEN
+        ALTER TABLE comments_version ADD COLUMN closed boolean NOT NULL DEFAULT false;
+        ALTER TABLE comments_version ADD COLUMN published bigint;
+    END IF;
+END $$;
+UPDATE comments_version SET published = (
+    SELECT count(*) FROM comments WHERE thread = '' AND status = 'published' AND deleted IS NULL
+) WHERE published IS NULL;
+CREATE TABLE IF NOT EXISTS comments_threads (
+    thread text PRIMARY KEY CHECK (thread <> ''),
+    version bigint NOT NULL DEFAULT 0,
+    closed boolean NOT NULL DEFAULT false,
+    -- Published comments, replies included: GET /api/counts reads this row alone.
+    published bigint NOT NULL DEFAULT 0
+);
+DO $$
+BEGIN
+    IF to_regclass('comments_ids') IS NULL THEN
+        CREATE SEQUENCE comments_ids AS bigint;
+        PERFORM setval('comments_ids',
+            greatest((SELECT last_id FROM comments_version), (SELECT coalesce(max(id), 0) FROM comments)) + 1,
+            false);
+    END IF;
+END $$;
+-- The changes of the whole list, before threads: the thread's index below serves them.
+DROP INDEX IF EXISTS comments_changed;
+"""
+
+INDEXES = """
+CREATE INDEX IF NOT EXISTS comments_thread_id ON comments (thread, id);
+CREATE INDEX IF NOT EXISTS comments_thread_changed ON comments (thread, changed);
+CREATE INDEX IF NOT EXISTS comments_parent ON comments (parent) WHERE parent IS NOT NULL;
+"""
+
+# Lock a thread's version row and bump it (the default thread's is comments_version's),
+# adding delta to its published count. Returns the epoch, the new version and whether
+# the thread is closed, read under the lock. The NOTIFY is the caller's, in a transaction
+# of its own after this one's COMMIT (see store.py: a NOTIFY holds a lock of the whole
+# database from its transaction's commit to the end, WAL flush included, which would
+# make every write of every thread wait for each other's flush).
+FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION comments_bump(p_thread text, p_delta bigint,
+    OUT o_epoch text, OUT o_version bigint, OUT o_closed boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_thread = '' THEN
+        UPDATE comments_version v SET version = v.version + 1, published = v.published + p_delta
+        RETURNING v.epoch, v.version, v.closed INTO o_epoch, o_version, o_closed;
+    ELSE
+        INSERT INTO comments_threads AS t (thread, version, published) VALUES (p_thread, 1, p_delta)
+        ON CONFLICT (thread) DO UPDATE SET version = t.version + 1, published = t.published + p_delta
+        RETURNING t.version, t.closed INTO o_version, o_closed;
+        -- Read after the lock: an import (which changes the epoch) holds it off.
+        SELECT v.epoch INTO o_epoch FROM comments_version v;
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION comments_add(p_thread text, p_parent bigint, p_author text, p_text text,
+    p_created timestamptz, p_status text, OUT o_epoch text, OUT o_version bigint, OUT o_id bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    closed boolean;
+BEGIN
+    SELECT b.o_epoch, b.o_version, b.o_closed INTO o_epoch, o_version, closed
+    FROM comments_bump(p_thread, CASE WHEN p_status = 'published' THEN 1 ELSE 0 END) b;
+    IF closed THEN
+        RAISE EXCEPTION 'the thread is closed' USING ERRCODE = '{THREAD_CLOSED}';
+    END IF;
+    -- A statement of its own, after the lock: it sees a hide committed while we waited.
+    IF p_parent IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM comments c WHERE c.id = p_parent AND c.thread = p_thread
+            AND c.status = 'published' AND c.deleted IS NULL
+    ) THEN
+        RAISE EXCEPTION 'the parent is not a published comment of the thread'
+            USING ERRCODE = '{PARENT_REFUSED}';
+    END IF;
+    o_id := nextval('comments_ids');
+    INSERT INTO comments (id, author, text, created, status, changed, thread, parent)
+    VALUES (o_id, p_author, p_text, p_created, p_status, o_version, p_thread, p_parent);
+END $$;
+
+-- Change a comment (p_deleted set: replace it by a tombstone); returns its thread's new
+-- version and epoch, and its thread. Raises NOT_FOUND for a comment deleted or never made.
+CREATE OR REPLACE FUNCTION comments_change(p_id bigint, p_author text, p_text text, p_status text,
+    p_edited timestamptz, p_deleted timestamptz,
+    OUT o_epoch text, OUT o_version bigint, OUT o_thread text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    was_public boolean;
+    is_public boolean;
+    delta bigint;
+BEGIN
+    SELECT c.thread INTO o_thread FROM comments c WHERE c.id = p_id AND c.deleted IS NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such comment' USING ERRCODE = '{NOT_FOUND}';
+    END IF;
+    SELECT b.o_epoch, b.o_version INTO o_epoch, o_version FROM comments_bump(o_thread, 0) b;
+    -- Read again under the thread's lock: every writer of this comment takes it first.
+    SELECT c.status = 'published' INTO was_public FROM comments c WHERE c.id = p_id AND c.deleted IS NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such comment' USING ERRCODE = '{NOT_FOUND}';
+    END IF;
+    IF p_deleted IS NOT NULL THEN
+        UPDATE comments c SET author = '', text = '', deleted = p_deleted, changed = o_version
+        WHERE c.id = p_id;
+        is_public := false;
+    ELSE
+        UPDATE comments c SET author = coalesce(p_author, c.author), text = coalesce(p_text, c.text),
+            status = coalesce(p_status, c.status), edited = coalesce(p_edited, c.edited),
+            changed = o_version
+        WHERE c.id = p_id
+        RETURNING c.status = 'published' INTO is_public;
+    END IF;
+    delta := is_public::int - was_public::int;
+    IF delta <> 0 AND o_thread = '' THEN
+        UPDATE comments_version SET published = published + delta;
+    ELSIF delta <> 0 THEN
+        UPDATE comments_threads SET published = published + delta WHERE thread = o_thread;
+    END IF;
+END $$;
+
+COMMENT ON FUNCTION comments_change(bigint, text, text, text, timestamptz, timestamptz) IS '{MARK}';
+"""
+
+# True when every table, index and function of this release exists: then first use
+# changes nothing (a read-only database, or a role that may only read, still serves).
+# Catalog tables, not to_regclass(): their rows are read with the statement's snapshot,
+# while to_regclass() may answer from this session's cache what it found before another
+# worker's upgrade committed (after waiting for the schema lock, that is wrong).
+SCHEMA_CURRENT = f"""
+SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace
+        AND relname IN ('comments', 'comments_version', 'comments_secret', 'comments_threads',
+            'comments_ids', 'comments_thread_changed', 'comments_thread_id', 'comments_parent')) = 8
+    AND EXISTS (SELECT 1 FROM pg_proc p JOIN pg_description d
+            ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0
+        WHERE p.pronamespace = current_schema()::regnamespace AND p.proname = 'comments_change'
+            AND d.description = '{MARK}')
+"""
+
+# Whether a write would work, without writing: is the transaction read-only,
+# and may this role write the tables (or create them, before they exist)?
+WRITE_PROBE = """
+SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery(),
+    CASE WHEN to_regclass('comments') IS NULL OR to_regclass('comments_version') IS NULL
+            OR to_regclass('comments_threads') IS NULL OR to_regclass('comments_ids') IS NULL
+        THEN coalesce(has_schema_privilege(current_schema(), 'CREATE'), false)
+        ELSE has_table_privilege('comments', 'INSERT') AND has_table_privilege('comments', 'UPDATE')
+            AND has_table_privilege('comments_version', 'UPDATE')
+            AND has_table_privilege('comments_threads', 'INSERT')
+            AND has_table_privilege('comments_threads', 'UPDATE')
+            AND has_sequence_privilege('comments_ids', 'USAGE')
+    END
+"""
+
+
+def create_schema(conn: psycopg.Connection) -> None:
+    """Create the tables, or upgrade those of an earlier release; change nothing when current."""
+    if conn.execute(SCHEMA_CURRENT).fetchone()[0]:
+        return
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        # Another worker may have done it while this one waited for the lock.
+        if conn.execute(SCHEMA_CURRENT).fetchone()[0]:
+            return
+        conn.execute(TABLES)
+        if conn.execute(MODERATION_UPGRADE_NEEDED).fetchone()[0]:
+            conn.execute(MODERATION_UPGRADE)
+        conn.execute(THREADS_UPGRADE)
+        conn.execute(INDEXES)
+        conn.execute(FUNCTIONS)
