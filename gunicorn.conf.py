@@ -19,7 +19,9 @@ workers = settings.web_concurrency
 # clients cost memory, not the service (gthread gave 4 slow clients per worker the
 # power to stop it). What blocks the process is sent to threads (cooperative.py);
 # psycopg 3 waits cooperatively on its own once gevent has patched the process.
-worker_class = "gevent"
+# gunicorn's gevent worker, whose own refusals (a request line or headers over the limits,
+# malformed framing) are JSON in the app's error shape, not HTML (serving/worker.py).
+worker_class = "comments_app.serving.worker.Worker"
 worker_connections = 1000
 # A client has COMMENTS_CLIENT_TIMEOUT seconds to send each request's headers (and
 # idles no longer than that between requests); submission.py gives the body as long.
@@ -50,3 +52,20 @@ def post_fork(server, worker):
     load for a stop to land there and be lost, leaving the worker running until killed.
     """
     signal.signal(signal.SIGTERM, lambda signum, frame: setattr(worker, "alive", False))
+
+
+def post_worker_init(worker):
+    """Start this worker's background jobs (the scheduled backups), once its app is loaded.
+
+    Here, not in create_app: the tests' apps, the test client and the commands start none.
+    """
+    from comments_app import jobs
+
+    worker.comments_jobs = jobs.start(worker.wsgi, worker.log)
+
+
+def worker_exit(server, worker):
+    """Stop this worker's background jobs as it exits: within a second, no half-written file."""
+    from comments_app import jobs
+
+    jobs.stop(getattr(worker, "comments_jobs", []))

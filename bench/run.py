@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.abuse import measure_limits  # noqa: E402
 from bench.byid import measure_by_id  # noqa: E402
+from bench.mixed import measure_mixed  # noqa: E402
 from comments_app.stores.jsonfile import JsonFileStore  # noqa: E402
 from comments_app.stores.layout import encode_comment, encode_list  # noqa: E402
 from comments_app.stores.postgres import PostgresStore  # noqa: E402
@@ -60,6 +61,8 @@ COMPARE = Path(os.environ["BENCH_COMPARE"]).resolve() if os.environ.get("BENCH_C
 ALL_SERVERS = "file,postgresql,ceiling,floor,file-gthread,node" + (",file@base" if COMPARE else "")
 SERVERS = os.environ.get("BENCH_SERVERS", ALL_SERVERS).split(",")
 EXTRAS = os.environ.get("BENCH_EXTRAS", "1") != "0"
+# Tail latency under mixed load (bench/mixed.py): 1 runs it last, 0 skips it, only runs it alone.
+MIXED = os.environ.get("BENCH_MIXED", "1")
 MODES = os.environ.get("BENCH_MODES", "GET,304,POST").split(",")
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
@@ -228,6 +231,8 @@ def main() -> int:
         return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="comments-bench-"))
+    if MIXED == "only":
+        return mixed_only(work)
     cluster = Cluster(fsync=True).init().start()
     runs: dict[tuple[int, str, str], list[float]] = {}
     errors: list[str] = []
@@ -258,9 +263,31 @@ def main() -> int:
     if EXTRAS:
         report += "\n" + measure_limits(gunicorn)
         report += "\n" + measure_by_id(gunicorn)
+    if MIXED != "0":
+        report += "\n" + mixed_section(work)
     print(report)
     (RESULTS / "latest.md").write_text(report)
     print(f"\n(saved to {RESULTS / 'latest.md'})")
+    return 0
+
+
+def mixed_section(work: Path) -> str:
+    """Run bench/mixed.py's rounds in a folder of their own; return its report."""
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        return measure_mixed(gunicorn, comments, GTHREAD, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def mixed_only(work: Path) -> int:
+    """BENCH_MIXED=only: the mixed-load section alone, saved like the whole report."""
+    load_before = os.getloadavg()
+    section = mixed_section(work)
+    report = machine(load_before, os.getloadavg()) + "\n" + section
+    print(report)
+    (RESULTS / "mixed.md").write_text(report)
+    print(f"\n(saved to {RESULTS / 'mixed.md'})")
     return 0
 
 

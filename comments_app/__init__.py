@@ -3,8 +3,9 @@
 The packages, bottom to top (a module imports only from its own floor or below):
 config and cooperative; model/ (a comment without Flask or storage); stores/ (one
 contract, one package per backend); state (the one object the app shares); web/
-(plumbing, then guards/ and api/); serving/ (the list cache, start-up); cli; and
-create_app here, which reads as the table of contents. docs/architecture.md has the map.
+(plumbing, then guards/ and api/); serving/ (the list cache, start-up) and jobs/
+(background work, started by gunicorn's worker hooks, not here); cli; and create_app
+here, which reads as the table of contents. docs/architecture.md has the map.
 """
 
 from __future__ import annotations

@@ -30,6 +30,11 @@ MAX_BODY = 16 * 1024 * 1024
 DEFAULT_RATE_LIMIT = "5/minute;50/hour"
 # Failed Basic logins per client before it is refused without checking a password.
 DEFAULT_LOGIN_LIMIT = "5/minute;20/hour"
+# COMMENTS_BACKUP_EVERY, in hours: backups are named to the second, so at least a
+# second apart (a fraction of an hour is fine: tests use seconds), at most a year.
+BACKUP_EVERY_MIN = 1 / 3600
+BACKUP_EVERY_MAX = 365 * 24
+BACKUP_KEEP_MAX = 10_000
 
 
 class ConfigError(Exception):
@@ -69,6 +74,16 @@ class Settings:
     max_links: int
     dyno: str
     access_log: bool
+    # Automatic backups (jobs/backups.py): the folder, None when they are off; how
+    # often, in seconds (COMMENTS_BACKUP_EVERY says hours); how many are kept.
+    backup_dir: Path | None
+    backup_every: float
+    backup_keep: int
+    # Threads (model/threads.py): whether the site's latest comments are listed, the
+    # site's address for links in feeds, and which threads may take comments.
+    latest: bool
+    site_url: str
+    thread_pattern: re.Pattern | None
 
 
 def defaults(environ: Mapping[str, str] = os.environ) -> dict:
@@ -101,6 +116,13 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_LIMITS_FILE": "",
         "REDIS_URL": "",
         "COMMENTS_MAX_LINKS": "3",
+        "COMMENTS_BACKUP_DIR": "",
+        "COMMENTS_BACKUP_EVERY": "24",
+        "COMMENTS_BACKUP_KEEP": "10",
+        # Off: a site with unlisted pages does not want their comments listed.
+        "COMMENTS_LATEST": "off",
+        "COMMENTS_SITE_URL": "",
+        "COMMENTS_THREAD_PATTERN": "",
         # Set by Heroku on every dyno: the disk is ephemeral there.
         "DYNO": "",
     }
@@ -148,6 +170,14 @@ def validate(config: Mapping) -> Settings:
         max_links=parse_count("COMMENTS_MAX_LINKS", config["COMMENTS_MAX_LINKS"], 1000),
         dyno=str(config.get("DYNO", "")).strip(),
         access_log=parse_choice("COMMENTS_ACCESS_LOG", config["COMMENTS_ACCESS_LOG"], SWITCH) == "on",
+        backup_dir=parse_backup_dir(config["COMMENTS_BACKUP_DIR"]),
+        backup_every=parse_backup_every(config["COMMENTS_BACKUP_EVERY"]),
+        backup_keep=parse_whole_number(
+            "COMMENTS_BACKUP_KEEP", config["COMMENTS_BACKUP_KEEP"], 1, BACKUP_KEEP_MAX
+        ),
+        latest=parse_choice("COMMENTS_LATEST", config["COMMENTS_LATEST"], SWITCH) == "on",
+        site_url=parse_site_url(config["COMMENTS_SITE_URL"]),
+        thread_pattern=parse_thread_pattern(config["COMMENTS_THREAD_PATTERN"]),
     )
 
 
@@ -427,6 +457,90 @@ def parse_limits_file(value: str | os.PathLike, comments_file: Path) -> Path:
     if path.is_dir():
         raise ConfigError("COMMENTS_LIMITS_FILE", f"{path} is a folder, not a file")
     return path
+
+
+def parse_site_url(value: str) -> str:
+    """Return the site's address without a trailing slash, or "" when it is not set."""
+    url = str(value).strip().rstrip("/")
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            "COMMENTS_SITE_URL", f"{url!r} is not a site's address like https://example.org (no query)"
+        )
+    return url
+
+
+def parse_thread_pattern(value: str) -> re.Pattern | None:
+    """Compile the pattern a thread must match in full, or None (any page's path)."""
+    pattern = str(value).strip()
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise ConfigError("COMMENTS_THREAD_PATTERN", f"not a regular expression: {error}") from None
+
+
+# The backup folders checked in this process, or in the gunicorn master it was forked
+# from: a worker booting later (after a crash, a kill) takes the folder as the start
+# checked it. A folder that breaks meanwhile (replaced, unmounted) is a failed backup,
+# which the job logs and tries again; stopping the worker's boot would stop the service.
+_checked_backup_dirs: set[Path] = set()
+
+
+def parse_backup_dir(value: str | os.PathLike) -> Path | None:
+    """Return the folder of the automatic backups, made when missing; None when they are off.
+
+    Like COMMENTS_FILE's folder, its parent must exist: a volume not mounted must not
+    send the backups to a folder nobody keeps.
+    """
+    text = str(value).strip()
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = PROJECT_ROOT / path
+    if path in _checked_backup_dirs:
+        return path
+    checked_backup_dir(path)
+    _checked_backup_dirs.add(path)
+    return path
+
+
+def checked_backup_dir(path: Path) -> None:
+    """Make the backup folder if it is missing; raise ConfigError when it cannot be one."""
+    if path.is_dir():
+        return
+    if path.exists():
+        raise ConfigError("COMMENTS_BACKUP_DIR", f"{path} is not a folder")
+    if not path.parent.is_dir():
+        raise ConfigError(
+            "COMMENTS_BACKUP_DIR",
+            f"the folder {path.parent} does not exist (a volume not mounted, or a mistyped path?)",
+        )
+    try:
+        # Only its owner may read it: backups hold hidden and pending comments too.
+        path.mkdir(mode=0o700, exist_ok=True)
+    except OSError as error:
+        raise ConfigError("COMMENTS_BACKUP_DIR", f"cannot make {path}: {error.strerror or error}") from None
+
+
+def parse_backup_every(value: str | float) -> float:
+    """Return the hours between automatic backups as seconds."""
+    try:
+        hours = float(str(value).strip())
+    except ValueError:
+        hours = float("nan")
+    # nan and inf compare false here too.
+    if not BACKUP_EVERY_MIN <= hours <= BACKUP_EVERY_MAX:
+        raise ConfigError(
+            "COMMENTS_BACKUP_EVERY",
+            f"must be a number of hours from {BACKUP_EVERY_MIN:.6f} (a second) to {BACKUP_EVERY_MAX}"
+            f" (a year), for example 24 or 0.5, not {value!r}",
+        )
+    return hours * 3600
 
 
 def parse_redis_url(value: str) -> str:

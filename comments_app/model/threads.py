@@ -22,6 +22,8 @@ MAX_LENGTH = 500
 UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 PATH_CHARACTERS = UNRESERVED | frozenset("!$&'()*+,;=:@/")
 ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# A path already in its one spelling, as pages ask for their threads: no work to do.
+PLAIN = re.compile(rf"/[A-Za-z0-9\-._~!$&'()*+,;=:@/]{{0,{MAX_LENGTH - 1}}}")
 
 
 class ThreadRefused(ValueError):
@@ -30,6 +32,8 @@ class ThreadRefused(ValueError):
 
 def normalize(raw: str) -> str:
     """Return the one spelling of a page's path; raise ThreadRefused saying what is wrong."""
+    if PLAIN.fullmatch(raw):
+        return raw
     if not raw.startswith("/"):
         raise ThreadRefused("thread must be a page's path, starting with /")
     if "?" in raw or "#" in raw:

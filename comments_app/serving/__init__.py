@@ -1,2 +1,2 @@
-"""Serving the app: the Flask class it is built on, the list cache beneath Flask, and what the
-server says as it starts."""
+"""Serving the app: the Flask class it is built on, the list cache beneath Flask, what the
+server says as it starts, and the gunicorn worker that answers what it refuses itself."""

@@ -34,12 +34,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from urllib.parse import parse_qs
 
 from flask import Flask
 from werkzeug.datastructures import ETags
 from werkzeug.http import parse_etags, unquote_etag
 
 from ..config import Settings
+from ..model.threads import DEFAULT, ThreadRefused, normalize
 from ..state import AppState
 from ..web.endpoints import LIST_PATHS, VERSION_HEADER
 
@@ -102,7 +104,7 @@ class ListCache:
         ):
             return self.wsgi_app(environ, start_response)
         try:
-            version = self.state.store.etag()
+            version = self.state.store.etag(thread_of(environ.get("QUERY_STRING", "")))
         except Exception:
             # Flask answers it, and logs it, as it would anyway.
             return self.wsgi_app(environ, start_response)
@@ -209,6 +211,19 @@ def keepable(status: str, headers: Headers, version: str) -> str | None:
     if answered_version != version or etag is None:
         return None
     return etag
+
+
+def thread_of(query: str) -> str:
+    """Return the thread a list's query names, whose version keys its answer: the default
+    thread when it names none, or names one badly (Flask refuses that query, and a 400,
+    which shows no version, is never kept)."""
+    if "thread" not in query:
+        return DEFAULT
+    given = parse_qs(query, keep_blank_values=True).get("thread", [])
+    try:
+        return normalize(given[0]) if len(given) == 1 else DEFAULT
+    except ThreadRefused:
+        return DEFAULT
 
 
 def _no_write(data: bytes) -> None:

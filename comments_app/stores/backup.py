@@ -5,7 +5,7 @@ comments, comments with another status, edit times and tombstones, oldest first,
 the layout the JSON store writes. So an export is also a valid COMMENTS_FILE, and a
 tutorial's comments.json is a valid import. Each store reads one consistent version
 (export_records) and merges records in one transaction (import_records): what is
-its own; the rest is here.
+its own; the rest is here, the names of the automatic backups (jobs/backups.py) included.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +31,13 @@ MAX_IMPORTED_ID = MAX_ID - 1
 FIVE_DIGIT_YEAR = re.compile(r"[+-]?\d{5}")
 # How much of a bad value a message quotes.
 SHOWN_LENGTH = 32
+# An automatic backup is named by when it began, in UTC, so that names sort by time.
+BACKUP_NAME = re.compile(r"comments-(\d{8}T\d{6}Z)\.json")
+BACKUP_TIME = "%Y%m%dT%H%M%SZ"
+# What write_atomically leaves of one when its process dies mid-write (kill -9).
+BACKUP_LEFTOVER = re.compile(r"\.comments-\d{8}T\d{6}Z\.json\.\d+\.tmp")
+# How much write_atomically writes between two looks at whether to stop.
+CHUNK = 1 << 20
 
 
 def encode_export(records: Iterable[Mapping]) -> bytes:
@@ -137,14 +144,27 @@ def shown(value: object) -> str:
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
 
 
-def write_atomically(path: Path, body: bytes) -> None:
-    """Write body to path so that path holds the old file or the whole new one, durably."""
+class WriteStopped(Exception):
+    """write_atomically was asked to stop: nothing was written, its temporary file is gone."""
+
+
+def write_atomically(path: Path, body: bytes, stopped: Callable[[], bool] | None = None) -> None:
+    """Write body to path so that path holds the old file or the whole new one, durably.
+
+    When stopped() turns true before the new file is in place, remove the temporary
+    file and raise WriteStopped: a worker stopping mid-backup leaves no part of one.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "xb") as file:
-            file.write(body)
+        with open(tmp, "xb") as file, memoryview(body) as view:
+            for start in range(0, len(view), CHUNK):
+                if stopped is not None and stopped():
+                    raise WriteStopped(path)
+                file.write(view[start : start + CHUNK])
             file.flush()
             os.fsync(file.fileno())
+        if stopped is not None and stopped():
+            raise WriteStopped(path)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -155,3 +175,36 @@ def write_atomically(path: Path, body: bytes) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def backup_name(moment: datetime) -> str:
+    """Return the file name of an automatic backup that began at moment."""
+    return f"comments-{moment.astimezone(UTC).strftime(BACKUP_TIME)}.json"
+
+
+def backups_in(folder: Path) -> list[tuple[datetime, Path]]:
+    """Return (when it began, path) of each automatic backup in folder, oldest first.
+
+    Only names backup_name gives count: whatever else the folder holds is not ours.
+    Raise OSError when the folder cannot be listed.
+    """
+    found = []
+    for name in os.listdir(folder):
+        match = BACKUP_NAME.fullmatch(name)
+        if match is None:
+            continue
+        try:
+            began = datetime.strptime(match[1], BACKUP_TIME).replace(tzinfo=UTC)
+        except ValueError:  # comments-20261399T…: the shape of a name, but no time
+            continue
+        found.append((began, folder / name))
+    return sorted(found)
+
+
+def newest_backup(folder: Path) -> datetime | None:
+    """Return when the newest automatic backup in folder began; None when there is none to see."""
+    try:
+        found = backups_in(folder)
+    except OSError:
+        return None
+    return found[-1][0] if found else None

@@ -25,7 +25,8 @@ from .errors import APIError
 
 # More parts than any comment form needs, far fewer than 64 KiB of tiny ones.
 MAX_FIELDS = 50
-FIELDS = ("author", "text")
+# A comment's fields, each refused when given twice rather than one of them picked.
+FIELDS = ("author", "text", "thread", "parent")
 
 
 class CommentsRequest(Request):

@@ -64,6 +64,8 @@ def stored(store_settings):
     first = client.get("/api/comments").headers["Comments-Version"]
     for number in range(1, 3):
         client.post("/api/comments", json={"author": f"Author {number}", "text": f"Comment *{number}*"})
+    top = client.post("/api/comments?thread=/a", json={"author": "On a", "text": "top"}).get_json()
+    client.post("/api/comments?thread=/a", json={"author": "On a", "text": "reply", "parent": top[-1]["id"]})
     yield app, first
     app_state(app).store.close()
 
@@ -80,6 +82,12 @@ QUERIES = [
     "limit=1&before=3",
     "limit=0",
     "_=123",
+    "thread=/a",
+    "thread=/%61",
+    "thread=/a&limit=1",
+    "thread=/b",
+    "thread=a",
+    "thread=/a&thread=/b",
 ]
 HOSTS = ["localhost", "127.0.0.1:8000", "[::1]:5000", "comments.localhost", "LOCALHOST", "evil.example"]
 
@@ -133,6 +141,20 @@ def test_the_cache_follows_each_new_comment(stored):
     cached, flask = from_cache_and_flask(store_app, "/api/comments", held)
     assert cached.status_code == 200
     assert b"a new comment" in cached.get_data()
+    assert seen(cached) == seen(flask)
+
+
+def test_each_threads_answer_is_kept_under_that_threads_version(stored):
+    store_app, _first = stored
+    client = store_app.test_client()
+    cache = cache_of(store_app)
+    client.get("/api/comments?thread=/a")
+    hits = cache.hits
+    client.get("/api/comments?thread=/a")
+    assert cache.hits == hits + 1
+    client.post("/api/comments?thread=/a", json={"author": "Later", "text": "new on a"})
+    cached, flask = from_cache_and_flask(store_app, "/api/comments?thread=/a", {})
+    assert b"new on a" in cached.get_data()
     assert seen(cached) == seen(flask)
 
 
@@ -304,10 +326,10 @@ def test_an_answer_is_kept_only_under_the_version_it_shows(app, monkeypatch):
     store = app_state(app).store
     real_etag, calls = store.etag, []
 
-    def etag_read_before_the_write():
+    def etag_read_before_the_write(thread=""):
         # The cache reads the version before a write lands; the handler, after it.
         calls.append(1)
-        return stale if len(calls) == 1 else real_etag()
+        return stale if len(calls) == 1 else real_etag(thread)
 
     monkeypatch.setattr(store, "etag", etag_read_before_the_write)
     answer = client.get("/api/comments")

@@ -376,7 +376,10 @@ def test_page_fits_a_phone_and_works_by_keyboard(start_server, comments_file, op
     page = watched.page
     page.get_by_text("Pete").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    # Tab reaches the fields and the button, in order, with a visible focus ring.
+    # Tab reaches the comment's Reply, then the fields and the button, in order, with a
+    # visible focus ring.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Reply"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "author"
     page.keyboard.type("Kim")

@@ -157,7 +157,7 @@ def test_defaults_port_3000_and_two_workers():
     }
     assert settings["bind"] == "['0.0.0.0:3000']"
     assert settings["workers"] == "2"
-    assert settings["worker_class"] == "gevent"
+    assert settings["worker_class"] == "comments_app.serving.worker.Worker"
     assert settings["keepalive"] == "5"
 
 

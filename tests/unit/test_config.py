@@ -67,6 +67,15 @@ HASH = generate_password_hash("pw")
         ({"COMMENTS_EDIT_WINDOW": "-1"}, "COMMENTS_EDIT_WINDOW", "whole number"),
         ({"COMMENTS_EDIT_WINDOW": "9999999"}, "COMMENTS_EDIT_WINDOW", "from 0 to 604800"),
         ({"COMMENTS_SECRET_KEY": "hunter2"}, "COMMENTS_SECRET_KEY", "at least 16"),
+        ({"COMMENTS_BACKUP_EVERY": "0"}, "COMMENTS_BACKUP_EVERY", "number of hours"),
+        ({"COMMENTS_BACKUP_EVERY": "-24"}, "COMMENTS_BACKUP_EVERY", "number of hours"),
+        ({"COMMENTS_BACKUP_EVERY": "daily"}, "COMMENTS_BACKUP_EVERY", "number of hours"),
+        ({"COMMENTS_BACKUP_EVERY": "nan"}, "COMMENTS_BACKUP_EVERY", "number of hours"),
+        ({"COMMENTS_BACKUP_EVERY": "0.0001"}, "COMMENTS_BACKUP_EVERY", "(a second)"),
+        ({"COMMENTS_BACKUP_EVERY": "9000"}, "COMMENTS_BACKUP_EVERY", "8760 (a year)"),
+        ({"COMMENTS_BACKUP_KEEP": "0"}, "COMMENTS_BACKUP_KEEP", "whole number from 1"),
+        ({"COMMENTS_BACKUP_KEEP": "ten"}, "COMMENTS_BACKUP_KEEP", "whole number from 1"),
+        ({"COMMENTS_BACKUP_KEEP": "2.5"}, "COMMENTS_BACKUP_KEEP", "whole number from 1"),
     ],
 )
 def test_bad_setting_names_itself(tmp_path, settings, name, words):
@@ -136,3 +145,37 @@ def test_settings_are_one_frozen_value_port_and_workers_included(tmp_path):
         settings.port = 1  # type: ignore[misc]
     with pytest.raises(TypeError):
         settings.auth_users["eve"] = "x"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("folder", "words"),
+    [("a-file", "is not a folder"), ("unmounted/backups", "does not exist (a volume not mounted")],
+)
+def test_a_backup_folder_that_cannot_be_one_is_refused(tmp_path, folder, words):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(config.ConfigError) as caught:
+        create_app({"COMMENTS_FILE": str(tmp_path / "c.json"), "COMMENTS_BACKUP_DIR": str(tmp_path / folder)})
+    assert caught.value.name == "COMMENTS_BACKUP_DIR"
+    assert words in str(caught.value)
+    assert not (tmp_path / "unmounted").exists()
+
+
+def test_backup_settings_default_and_parse(tmp_path):
+    settings = app_state(create_app({"COMMENTS_FILE": str(tmp_path / "c.json")})).settings
+    assert (settings.backup_dir, settings.backup_every, settings.backup_keep) == (None, 24 * 3600, 10)
+    settings = config.load(
+        {
+            "COMMENTS_FILE": str(tmp_path / "c.json"),
+            "COMMENTS_BACKUP_DIR": f" {tmp_path / 'backups'} ",
+            "COMMENTS_BACKUP_EVERY": "0.5",
+            "COMMENTS_BACKUP_KEEP": "3",
+        }
+    )
+    assert (settings.backup_dir, settings.backup_every, settings.backup_keep) == (
+        tmp_path / "backups",
+        1800,
+        3,
+    )
+    # Made at start-up, for its owner only: backups hold hidden and pending comments.
+    assert (tmp_path / "backups").is_dir()
+    assert (tmp_path / "backups").stat().st_mode & 0o777 == 0o700

@@ -22,10 +22,11 @@ FLOORS = [
         "comments_app.web.prefer",
         "comments_app.web.headers",
         "comments_app.web.endpoints",
+        "comments_app.web.threads",
     ),
     ("comments_app.web.guards", "comments_app.web.api", "comments_app.web.pages"),
     ("comments_app.web",),
-    ("comments_app.serving",),
+    ("comments_app.serving", "comments_app.jobs"),
     ("comments_app.cli",),
     ("comments_app.misconfigured", "comments_app"),
 ]

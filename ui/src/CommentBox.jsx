@@ -1,26 +1,66 @@
-import { useCallback } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import { closesThread, fetchThread, threadFromAddress } from './api.js';
 import CommentForm from './CommentForm.jsx';
 import CommentList from './CommentList.jsx';
-import EditableComment from './EditableComment.jsx';
+import PageComment from './PageComment.jsx';
 import { useComments } from './useComments.js';
 import { useMyComments } from './useMyComments.js';
 
-export default function CommentBox({ pollInterval }) {
-  const feed = useComments({ pollInterval });
+// Whether thread takes no new comments: asked once as the page opens (a named
+// thread's GET /api/threads), and learnt from a post the server refused for it.
+// Return [closed, learn], learn(error) taking note of a refusal.
+function useClosed(thread) {
+  const [closed, setClosed] = useState(false);
+  useEffect(() => {
+    if (!thread) return undefined;
+    const controller = new AbortController();
+    fetchThread(thread, { signal: controller.signal })
+      .then((state) => state?.closed === true && setClosed(true))
+      // Unknown: the form stays, and a refused post tells.
+      .catch(() => {});
+    return () => controller.abort();
+  }, [thread]);
+  const learn = useCallback((error) => closesThread(error) && setClosed(true), []);
+  return [closed, learn];
+}
+
+// The page: the thread's comments as a conversation, and the form. thread: the
+// thread shown (by default the one ?thread= names in the page's address; null,
+// no ?thread=, is the default thread).
+export default function CommentBox({ pollInterval, thread: given }) {
+  const [thread] = useState(() => (given === undefined ? threadFromAddress() : given));
+  const feed = useComments({ pollInterval, thread });
   const { loaded, reconnecting, problem, announce, older, loadingOlder, showOlder } = feed;
-  const { shown, canChange, post, edit, remove } = useMyComments(feed);
+  const { shown, canChange, post, edit, remove } = useMyComments(feed, { thread });
+  const [closed, learnClosed] = useClosed(thread);
+
+  const postHere = useCallback(
+    async (author, text, extras) => {
+      try {
+        await post(author, text, extras);
+      } catch (error) {
+        learnClosed(error);
+        throw error;
+      }
+    },
+    [post, learnClosed],
+  );
 
   const renderComment = useCallback(
-    (comment, now) => (
-      <EditableComment
+    (comment, now, { note }) => (
+      <PageComment
         comment={comment}
         now={now}
+        note={note}
         canChange={!comment.pending && canChange(comment.id)}
         onEdit={(fields) => edit(comment.id, fields)}
         onDelete={() => remove(comment.id)}
+        canReply={!closed && !comment.pending && comment.status !== 'pending'}
+        onReply={(author, text, extras) => postHere(author, text, { ...extras, parent: comment.id })}
+        closed={closed}
       />
     ),
-    [canChange, edit, remove],
+    [canChange, edit, remove, closed, postHere],
   );
 
   return (
@@ -36,6 +76,8 @@ export default function CommentBox({ pollInterval }) {
           {problem}
         </p>
       )}
+      {/* For screen readers' outline: the comments' author headings (h3) sit under it. */}
+      <h2 className="visually-hidden">The conversation</h2>
       {older && (
         <button type="button" className="older" onClick={showOlder} disabled={loadingOlder}>
           {loadingOlder ? 'Loading older comments…' : 'Older comments'}
@@ -51,7 +93,7 @@ export default function CommentBox({ pollInterval }) {
         <span key={announce.count}>{announce.message}</span>
       </div>
       <h2 className="visually-hidden">Add a comment</h2>
-      <CommentForm onSubmit={post} />
+      <CommentForm onSubmit={postHere} closed={closed} />
     </main>
   );
 }

@@ -1,7 +1,8 @@
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import CommentFields from './CommentFields.jsx';
 
 export const LIMITS = { author: 100, text: 10_000 };
+export const CLOSED_NOTE = 'This thread is closed: it takes no new comments.';
 const AUTHOR_KEY = 'comments.author';
 
 function storedAuthor() {
@@ -33,8 +34,10 @@ export function validate(author, text) {
 }
 
 // Say what the server refused and, when it said so (a 429's Retry-After), when to try again.
+// A refused reply or thread says which (fields.parent, fields.thread).
 export function failureMessage(error) {
-  const message = error.message || 'The comment could not be posted.';
+  const refused = error.fields?.parent || error.fields?.thread;
+  const message = (typeof refused === 'string' && refused) || error.message || 'The comment could not be posted.';
   if (error.status !== 429 || !error.retryAfter) return message;
   const at = new Date(Date.now() + error.retryAfter * 1000).toLocaleTimeString([], {
     hour: '2-digit',
@@ -43,9 +46,28 @@ export function failureMessage(error) {
   return `${message}. You can post again at ${at}; your comment is kept here.`;
 }
 
+const MAIN = {
+  labels: { author: 'Name', text: 'Comment' },
+  hint: 'Markdown works. Ctrl+Enter (⌘+Enter) posts.',
+  submit: 'Post',
+};
+
 // onSubmit(author, text, {website}) returns a promise: resolved when stored, rejected
 // with the reason. website is the honeypot: a field people never see, which bots fill.
-export default function CommentForm({ onSubmit }) {
+// The page's form unless told: a reply form gives its words (labels, hint, submit,
+// label: the form's name), onPosted() (instead of staying for the next comment) and
+// onCancel() (a Cancel button and Escape), and takes the focus when it opens.
+// closed: the thread takes no new comments: the form says so and posts nothing;
+// it goes (a Cancel button kept) unless it holds words the person may want to copy.
+export default function CommentForm({
+  onSubmit,
+  words = MAIN,
+  label,
+  formId,
+  onPosted,
+  onCancel,
+  closed = false,
+}) {
   const [author, setAuthor] = useState(storedAuthor);
   const [text, setText] = useState('');
   const [errors, setErrors] = useState({});
@@ -56,10 +78,21 @@ export default function CommentForm({ onSubmit }) {
   const authorInput = useRef(null);
   const textInput = useRef(null);
   const honeypot = useRef(null);
+  // Whether the form still shows once the thread is known closed: only with words in it.
+  const [keptOpen, setKeptOpen] = useState(null);
+  if (closed && keptOpen === null) setKeptOpen(text.trim() !== '');
+  else if (!closed && keptOpen !== null) setKeptOpen(null);
+
+  // A reply form opens with the focus: on the reply, or on the name when none is known.
+  useEffect(() => {
+    if (!onCancel) return;
+    (authorInput.current?.value ? textInput.current : authorInput.current)?.focus();
+    // Only as the form opens: not again when the parent passes a new onCancel.
+  }, []);
 
   async function submit(event) {
     event.preventDefault();
-    if (posting) return;
+    if (posting || closed) return;
     const cleanAuthor = author.trim();
     const cleanText = text.trim();
     const found = validate(cleanAuthor, cleanText);
@@ -72,11 +105,19 @@ export default function CommentForm({ onSubmit }) {
     try {
       await onSubmit(cleanAuthor, cleanText, { website: honeypot.current?.value || '' });
       setText('');
-      textInput.current?.focus();
+      if (onPosted) onPosted();
+      else textInput.current?.focus();
     } catch (error) {
       setFailure(failureMessage(error));
     } finally {
       setPosting(false);
+    }
+  }
+
+  function onFormKeyDown(event) {
+    if (event.key === 'Escape' && onCancel) {
+      event.preventDefault();
+      onCancel();
     }
   }
 
@@ -87,12 +128,39 @@ export default function CommentForm({ onSubmit }) {
     }
   }
 
+  const cancel = onCancel && (
+    <button type="button" className="secondary" onClick={onCancel}>
+      Cancel
+    </button>
+  );
+  const submitButton = (
+    <button type="submit" disabled={posting || closed}>
+      {words.submit}
+    </button>
+  );
+  if (closed && !keptOpen) {
+    return (
+      <div className="closed-note" id={formId} onKeyDown={onFormKeyDown}>
+        <p className="notice">{CLOSED_NOTE}</p>
+        {cancel}
+      </div>
+    );
+  }
+
   return (
-    <form className="comment-form" ref={form} onSubmit={submit} noValidate>
+    <form
+      className={onCancel ? 'comment-form reply-form' : 'comment-form'}
+      id={formId}
+      aria-label={label}
+      ref={form}
+      onSubmit={submit}
+      onKeyDown={onFormKeyDown}
+      noValidate
+    >
       <CommentFields
         id={id}
-        labels={{ author: 'Name', text: 'Comment' }}
-        hint="Markdown works. Ctrl+Enter (⌘+Enter) posts."
+        labels={words.labels}
+        hint={words.hint}
         author={author}
         onAuthorChange={setAuthor}
         text={text}
@@ -120,9 +188,15 @@ export default function CommentForm({ onSubmit }) {
           {failure}
         </p>
       )}
-      <button type="submit" disabled={posting}>
-        Post
-      </button>
+      {closed && !failure && <p className="notice">{CLOSED_NOTE}</p>}
+      {cancel ? (
+        <div className="buttons">
+          {submitButton}
+          {cancel}
+        </div>
+      ) : (
+        submitButton
+      )}
     </form>
   );
 }

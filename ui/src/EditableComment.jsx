@@ -4,10 +4,14 @@ import ConfirmDelete from './ConfirmDelete.jsx';
 import EditForm from './EditForm.jsx';
 
 // Return a function that moves focus to where it should go once article has
-// left the list: the comment after it, else the one before, else the heading.
+// left the list: the comment after it, else the one before, else the comment it
+// answers, else the heading.
 export function focusAfterRemoving(article) {
   const item = article?.closest('li');
-  const neighbours = [item?.nextElementSibling, item?.previousElementSibling].map((li) => li?.querySelector('article'));
+  const answered = item?.parentElement?.closest('li');
+  const neighbours = [item?.nextElementSibling, item?.previousElementSibling, answered].map((li) =>
+    li?.querySelector('article'),
+  );
   return () => {
     const target = neighbours.find((element) => element?.isConnected) ?? document.querySelector('h1');
     if (!target) return;
@@ -18,10 +22,12 @@ export function focusAfterRemoving(article) {
 
 // A comment of the page's own: Edit (in place) and Delete while canChange.
 // onEdit(fields) and onDelete() return promises rejected with a message.
-export default function EditableComment({ comment, now, canChange, onEdit, onDelete }) {
+// actions: buttons every reader has (Reply), shown first; note: whom it answers.
+export default function EditableComment({ comment, now, canChange, onEdit, onDelete, actions, note, ref }) {
   const [editing, setEditing] = useState(false);
   const [failure, setFailure] = useState('');
-  const article = useRef(null);
+  const own = useRef(null);
+  const article = ref ?? own;
   const editButton = useRef(null);
 
   const wasEditing = useRef(false);
@@ -68,22 +74,27 @@ export default function EditableComment({ comment, now, canChange, onEdit, onDel
       {comment.status === 'pending' && (
         <p className="hint">Only you can see this comment until a moderator approves it.</p>
       )}
-      {canChange && !editing && (
+      {!editing && (canChange || actions) && (
         <div className="comment-actions">
-          <button
-            type="button"
-            className="secondary"
-            ref={editButton}
-            aria-describedby={authorId(comment)}
-            onClick={() => setEditing(true)}
-          >
-            Edit
-          </button>
-          <ConfirmDelete onConfirm={remove} describedBy={authorId(comment)} />
+          {actions}
+          {canChange && (
+            <>
+              <button
+                type="button"
+                className="secondary"
+                ref={editButton}
+                aria-describedby={authorId(comment)}
+                onClick={() => setEditing(true)}
+              >
+                Edit
+              </button>
+              <ConfirmDelete onConfirm={remove} describedBy={authorId(comment)} />
+            </>
+          )}
         </div>
       )}
     </>
   );
   const body = editing ? <EditForm comment={comment} onSave={save} onCancel={() => setEditing(false)} /> : undefined;
-  return <Comment ref={article} comment={comment} now={now} badge={badge} body={body} footer={footer} />;
+  return <Comment ref={article} comment={comment} now={now} badge={badge} note={note} body={body} footer={footer} />;
 }

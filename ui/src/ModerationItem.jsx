@@ -2,13 +2,40 @@ import { useRef, useState } from 'react';
 import Comment, { authorId } from './Comment.jsx';
 import ConfirmDelete from './ConfirmDelete.jsx';
 import { focusAfterRemoving } from './EditableComment.jsx';
+import { threadAddress } from './moderationApi.js';
 
 const LABELS = { pending: 'Pending', published: 'Published', hidden: 'Hidden', spam: 'Spam' };
 
-// One comment in the moderation list, with its status and Publish, Hide and
-// Delete. onPublish, onHide and onDelete return promises; shows(status) says
-// whether the list still shows a comment with that status.
-export default function ModerationItem({ comment, now, shows, onPublish, onHide, onDelete, say }) {
+// Which thread a comment is in: a link to its page, and a button that shows only
+// that thread here (onFilter(thread); none when the list shows only it already).
+function ThreadLine({ comment, onFilter }) {
+  const { thread } = comment;
+  if (!thread) return <p className="thread">In the default thread</p>;
+  return (
+    <p className="thread">
+      In thread{' '}
+      <a href={threadAddress(thread)}>
+        <bdi>{thread}</bdi>
+      </a>
+      {onFilter && (
+        <button
+          type="button"
+          className="secondary"
+          aria-describedby={authorId(comment)}
+          onClick={() => onFilter(thread)}
+        >
+          Only this thread
+        </button>
+      )}
+    </p>
+  );
+}
+
+// One comment in the moderation list, with its thread, its status and Publish, Hide
+// and Delete. onPublish, onHide and onDelete return promises; shows(status) says
+// whether the list still shows a comment with that status; onFilterThread(thread)
+// shows only the comment's thread (not given while the list shows only that one).
+export default function ModerationItem({ comment, now, shows, onPublish, onHide, onDelete, onFilterThread, say }) {
   const [failure, setFailure] = useState('');
   const [busy, setBusy] = useState(false);
   const article = useRef(null);
@@ -69,6 +96,7 @@ export default function ModerationItem({ comment, now, shows, onPublish, onHide,
       comment={comment}
       now={now}
       badge={LABELS[comment.status] ?? comment.status}
+      note={<ThreadLine comment={comment} onFilter={onFilterThread} />}
       footer={footer}
     />
   );

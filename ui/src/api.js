@@ -4,6 +4,30 @@
 import { FIRST_PAGE, nextLink } from './feed.js';
 
 export const COMMENTS_URL = '/api/comments';
+export const THREADS_URL = '/api/threads';
+
+// The thread the page shows: ?thread= in its address (a page's path, such as
+// /blog/hello/), or null for the default thread (no ?thread=).
+export function threadFromAddress(search = window.location.search) {
+  return new URLSearchParams(search).get('thread') || null;
+}
+
+// The query parameter that names thread ('thread=%2Fa'), or '' for the default thread.
+function threadParam(thread) {
+  return thread ? `thread=${encodeURIComponent(thread)}` : '';
+}
+
+// Return url with thread named in its query, unless it names one already (a Link
+// the server wrote for the thread).
+export function withThread(url, thread) {
+  if (!thread || /[?&]thread=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}${threadParam(thread)}`;
+}
+
+// The address of a page of thread's newest limit conversations.
+export function pageUrl(limit, thread = null) {
+  return withThread(`${COMMENTS_URL}?limit=${limit}`, thread);
+}
 
 export class ApiError extends Error {
   constructor(status, message, fields = {}, retryAfter = null) {
@@ -64,20 +88,27 @@ export async function fetchComments(etag, { signal } = {}) {
   return { comments: await response.json(), etag: response.headers.get('ETag') };
 }
 
-// Post a comment, asking for the new comment alone (Prefer: return=minimal)
+// Post a comment (a reply when parent is a comment's id, in thread when given), asking for the new comment alone (Prefer: return=minimal)
 // rather than the whole list. Resolve to {id, token} and one of: comment, when
 // it waits for a moderator (202, "status": "pending"); published, the stored
 // comment, when the server applied the preference; comments and etag, the
 // updated list, when it did not (a tutorial's server answers the list).
 // website is the form's honeypot field: people leave it empty. A network failure
 // is retried with the same Idempotency-Key, so the comment is stored once at most.
-export async function postComment(author, text, { website = '', retryDelays = POST_RETRY_DELAYS_MS } = {}) {
+export async function postComment(
+  author,
+  text,
+  { website = '', parent = null, thread = null, retryDelays = POST_RETRY_DELAYS_MS } = {},
+) {
   const key = newIdempotencyKey();
-  const payload = JSON.stringify(website ? { author, text, website } : { author, text });
+  const fields = { author, text };
+  if (parent !== null && parent !== undefined) fields.parent = parent;
+  if (website) fields.website = website;
+  const payload = JSON.stringify(fields);
   let response;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      response = await fetch(COMMENTS_URL, {
+      response = await fetch(withThread(COMMENTS_URL, thread), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Prefer: 'return=minimal', 'Idempotency-Key': `"${key}"` },
         body: payload,
@@ -127,9 +158,10 @@ export async function deleteComment(id, token) {
 }
 
 // Resolve to {comments, next, version, etag} for a page of the list: the first page
-// (the newest FIRST_PAGE comments) unless url names another (a Link's next).
-export async function fetchPage(url = `${COMMENTS_URL}?limit=${FIRST_PAGE}`, { signal } = {}) {
-  const response = await fetch(url, { cache: 'no-store', credentials: 'same-origin', signal });
+// (the newest FIRST_PAGE conversations) unless url names another (a Link's next);
+// thread: the thread's, when url does not name it.
+export async function fetchPage(url = pageUrl(FIRST_PAGE), { signal, thread = null } = {}) {
+  const response = await fetch(withThread(url, thread), { cache: 'no-store', credentials: 'same-origin', signal });
   if (!response.ok) throw await errorFrom(response);
   return {
     comments: await response.json(),
@@ -142,8 +174,8 @@ export async function fetchPage(url = `${COMMENTS_URL}?limit=${FIRST_PAGE}`, { s
 // Resolve to {notModified: true} when nothing changed since version (etag: the last
 // changes answer's), else to {version, comments, removed, etag}. A 410 (the server no
 // longer remembers that version) rejects with an ApiError of status 410.
-export async function fetchChanges(version, etag, { signal } = {}) {
-  const response = await fetch(`${COMMENTS_URL}?since=${encodeURIComponent(version)}`, {
+export async function fetchChanges(version, etag, { signal, thread = null } = {}) {
+  const response = await fetch(withThread(`${COMMENTS_URL}?since=${encodeURIComponent(version)}`, thread), {
     headers: etag ? { 'If-None-Match': etag } : {},
     cache: 'no-store',
     credentials: 'same-origin',
@@ -153,4 +185,20 @@ export async function fetchChanges(version, etag, { signal } = {}) {
   if (!response.ok) throw await errorFrom(response);
   const body = await response.json();
   return { ...body, etag: response.headers.get('ETag') };
+}
+
+// Resolve to {thread, closed, count}: whether thread takes new comments, and how many it holds.
+export async function fetchThread(thread, { signal } = {}) {
+  const response = await fetch(`${THREADS_URL}?${threadParam(thread)}`, {
+    cache: 'no-store',
+    credentials: 'same-origin',
+    signal,
+  });
+  if (!response.ok) throw await errorFrom(response);
+  return response.json();
+}
+
+// Whether error is the server refusing a comment because its thread is closed.
+export function closesThread(error) {
+  return error?.status === 403 && /\bthread is closed\b/i.test(error.message ?? '');
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, postComment } from './api.js';
+import { ApiError, closesThread, fetchPage, postComment, threadFromAddress, withThread } from './api.js';
 
 let fetchMock;
 
@@ -69,5 +69,46 @@ describe('postComment', () => {
       new Response(JSON.stringify(held), { status: 202, headers: { 'Content-Type': 'application/json' } }),
     );
     expect(await postComment('Ann', 'links')).toMatchObject({ id: 7, comment: held });
+  });
+});
+
+describe('threads', () => {
+  it('reads the thread from the address, and none without ?thread=', () => {
+    expect(threadFromAddress('?thread=/blog/hello/')).toBe('/blog/hello/');
+    expect(threadFromAddress('?thread=%2Fcaf%25C3%25A9')).toBe('/caf%C3%A9');
+    expect(threadFromAddress('')).toBeNull();
+    expect(threadFromAddress('?thread=')).toBeNull();
+  });
+
+  it('names the thread in a URL once, escaped, leaving a Link that names it as it is', () => {
+    expect(withThread('/api/comments?limit=50', '/a b+c/')).toBe('/api/comments?limit=50&thread=%2Fa%20b%2Bc%2F');
+    expect(withThread('/api/comments', '/a')).toBe('/api/comments?thread=%2Fa');
+    expect(withThread('/api/comments?limit=50&before=3&thread=%2Fa', '/a')).toBe(
+      '/api/comments?limit=50&before=3&thread=%2Fa',
+    );
+    expect(withThread('/api/comments?limit=50', null)).toBe('/api/comments?limit=50');
+  });
+
+  it("follows an older page's Link in the thread", async () => {
+    fetchMock.mockResolvedValue(new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    await fetchPage('/api/comments?limit=50&before=9', { thread: '/a' });
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/comments?limit=50&before=9&thread=%2Fa');
+  });
+
+  it('posts a reply with its parent, in the thread', async () => {
+    fetchMock.mockImplementation(async () => created());
+    await postComment('Ann', 'yes', { parent: 7, thread: '/a' });
+    await postComment('Ann', 'top');
+    const [[url, init], [plainUrl, plain]] = fetchMock.mock.calls;
+    expect(url).toBe('/api/comments?thread=%2Fa');
+    expect(JSON.parse(init.body)).toEqual({ author: 'Ann', text: 'yes', parent: 7 });
+    expect(plainUrl).toBe('/api/comments');
+    expect(JSON.parse(plain.body)).toEqual({ author: 'Ann', text: 'top' });
+  });
+
+  it('tells a closed thread from other refusals', () => {
+    expect(closesThread(new ApiError(403, 'this thread is closed: it takes no new comments'))).toBe(true);
+    expect(closesThread(new ApiError(403, 'comments are not taken on this page'))).toBe(false);
+    expect(closesThread(new ApiError(400, 'this thread is closed'))).toBe(false);
   });
 });

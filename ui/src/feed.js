@@ -2,10 +2,9 @@
 // (GET /api/comments?limit=N with a Link to the next older page; ?since=<version>):
 // reading them, and applying a changes answer to the comments the page shows.
 
+// A page holds this many conversations (top-level comments, each with its replies).
 export const FIRST_PAGE = 50;
-// A page of the newest comments: this, and how many.
-export const COMMENTS_PAGE_URL = '/api/comments?limit=';
-// The most comments one page may hold (the server's limit).
+// The most conversations one page may hold (the server's limit).
 export const MAX_PAGE = 500;
 
 // Return the URL of the Link header's rel="next" target (RFC 8288), or null.

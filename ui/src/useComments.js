@@ -3,8 +3,9 @@
 // version held (?since=, with If-None-Match), paused while the tab is hidden,
 // backed off while the server is unreachable, with what the page should say about it.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { fetchChanges, fetchPage } from './api.js';
-import { applyChanges, COMMENTS_PAGE_URL, FIRST_PAGE, MAX_PAGE, prependPage } from './feed.js';
+import { fetchChanges, fetchPage, pageUrl } from './api.js';
+import { applyChanges, FIRST_PAGE, MAX_PAGE, prependPage } from './feed.js';
+import { conversationCount, isPlaceholder, parentOf } from './tree.js';
 
 export const POLL_INTERVAL = 2_000;
 export const MAX_BACKOFF = 30_000;
@@ -12,9 +13,12 @@ export const MAX_BACKOFF = 30_000;
 const LOGIN_NEEDED = 'Reading and posting comments here needs a login. Reload the page to sign in.';
 
 function announcement(fresh) {
-  if (fresh.length === 1) return `New comment from ${fresh[0].author}.`;
+  if (fresh.length === 1) return `New ${parentOf(fresh[0]) === null ? 'comment' : 'reply'} from ${fresh[0].author}.`;
   return `${fresh.length} new comments.`;
 }
+
+// What is new to announce: comments and replies others wrote, not a removed one's place.
+const othersNew = (fresh, mine) => fresh.filter((c) => !mine.has(c.id) && !isPlaceholder(c));
 
 // Return {comments, loaded, reconnecting, problem, announce, older, loadingOlder, showOlder,
 // accept, addOwn, change, say}: older tells whether older comments exist, showOlder()
@@ -26,7 +30,8 @@ function announcement(fresh) {
 // applies a change this page made on the server to the list at once, and asks
 // the server for its list now; say(message) puts message in the live region
 // (announce: {message, count}, count telling a repeated message from the last).
-export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
+// thread: the thread shown (null: the default thread), named in every request.
+export function useComments({ pollInterval = POLL_INTERVAL, thread = null } = {}) {
   const [comments, setCommentsState] = useState([]);
   const [loaded, setLoaded] = useState(false);
   const [reconnecting, setReconnecting] = useState(false);
@@ -76,7 +81,7 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
       version.current = answer.version;
       changesEtag.current = answer.etag;
       const { list, fresh } = applyChanges(shown.current, answer, { complete: olderUrl.current === null });
-      const others = fresh.filter((c) => !mine.current.has(c.id));
+      const others = othersNew(fresh, mine.current);
       if (others.length > 0) say(announcement(others));
       setComments(list);
     },
@@ -88,7 +93,7 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
     (list, tag, ownId) => {
       if (ownId !== undefined && ownId !== null) mine.current.add(ownId);
       const known = new Set(shown.current.map((c) => c.id));
-      const fresh = list.filter((c) => !known.has(c.id) && !mine.current.has(c.id));
+      const fresh = othersNew(list.filter((c) => !known.has(c.id)), mine.current);
       if (loaded && fresh.length > 0) say(announcement(fresh));
       setOlder(null);
       setComments(list);
@@ -109,7 +114,7 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
     if (!olderUrl.current) return;
     setLoadingOlder(true);
     try {
-      const page = await fetchPage(olderUrl.current);
+      const page = await fetchPage(olderUrl.current, { thread });
       setComments((list) => prependPage(list, page.comments));
       setOlder(page.next);
       setProblem('');
@@ -118,7 +123,7 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
     } finally {
       setLoadingOlder(false);
     }
-  }, [setComments, setOlder]);
+  }, [setComments, setOlder, thread]);
 
   const addOwn = useCallback(
     (comment) => {
@@ -145,11 +150,11 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
       const { signal } = controller;
       try {
         if (version.current === null) {
-          // The newest comments, as many as are shown (the first load: FIRST_PAGE).
-          const limit = Math.min(MAX_PAGE, Math.max(FIRST_PAGE, shown.current.length));
-          acceptPage(await fetchPage(`${COMMENTS_PAGE_URL}${limit}`, { signal }));
+          // The newest conversations, as many as are shown (the first load: FIRST_PAGE).
+          const limit = Math.min(MAX_PAGE, Math.max(FIRST_PAGE, conversationCount(shown.current)));
+          acceptPage(await fetchPage(pageUrl(limit, thread), { signal }));
         } else {
-          const result = await fetchChanges(version.current, changesEtag.current, { signal });
+          const result = await fetchChanges(version.current, changesEtag.current, { signal, thread });
           if (!result.notModified) acceptChanges(result);
         }
         setReconnecting(false);
@@ -157,6 +162,11 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
         delay = pollInterval;
       } catch (error) {
         if (error.name === 'AbortError') return;
+        if (error.status === 400 && error.fields?.thread) {
+          // The page's address names no thread the server takes: asking again cannot help.
+          setProblem(`This page's address names no thread: ${error.fields.thread}`);
+          return;
+        }
         if (error.status === 410 || (error.status === 400 && version.current !== null)) {
           // The server no longer remembers the version held (410), or does not know it
           // (400: another server answers now): load the newest comments again, at once.
@@ -205,7 +215,7 @@ export function useComments({ pollInterval = POLL_INTERVAL } = {}) {
       controller?.abort();
       document.removeEventListener('visibilitychange', onVisibility);
     };
-  }, [acceptPage, acceptChanges, pollInterval]);
+  }, [acceptPage, acceptChanges, pollInterval, thread]);
 
   return {
     comments,

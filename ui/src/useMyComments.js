@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { deleteComment, editComment, postComment } from './api.js';
 import { EDIT_WINDOW, loadMine, touchesMine, updateMine } from './myComments.js';
+import { withoutComment } from './tree.js';
 
 const AFTER_APPROVAL = 'It will appear for everyone once a moderator approves it.';
 const PENDING_NOTE = `Your comment was received. ${AFTER_APPROVAL}`;
@@ -23,9 +24,11 @@ function refusal(error, action) {
 // feed: what useComments returns. Return {shown, canChange, post, edit, remove}:
 // shown is the list to render (the server's, then comments that wait for a
 // moderator, then those being posted); canChange(id) whether this page holds
-// the comment's token; post(author, text), edit(id, fields) and remove(id)
-// return promises rejected with a message for the person when refused.
-export function useMyComments({ comments, accept, addOwn, change, say }) {
+// the comment's token; post(author, text, {website, parent}), edit(id, fields) and
+// remove(id) return promises rejected with a message for the person when refused.
+// thread: the thread the page shows (null: the default thread); a comment waiting
+// for a moderator is remembered with its thread and shown only on its thread's page.
+export function useMyComments({ comments, accept, addOwn, change, say }, { thread = null } = {}) {
   const [mine, setMine] = useState(() => loadMine());
   const [posting, setPosting] = useState([]);
 
@@ -69,14 +72,15 @@ export function useMyComments({ comments, accept, addOwn, change, say }) {
   }, [comments, mine, update]);
 
   const post = useCallback(
-    async (author, text, extras) => {
-      const temporary = { id: `posting-${crypto.randomUUID()}`, author, text, pending: true };
+    async (author, text, extras = {}) => {
+      const parent = extras.parent ?? null;
+      const temporary = { id: `posting-${crypto.randomUUID()}`, author, text, parent, pending: true };
       setPosting((list) => [...list, temporary]);
       try {
-        const result = await postComment(author, text, extras);
+        const result = await postComment(author, text, { ...extras, thread });
         if (result.id !== null && (result.token || result.comment)) {
           const entry = { token: result.token || null, expires: Date.now() + EDIT_WINDOW };
-          if (result.comment) entry.comment = result.comment;
+          if (result.comment) entry.comment = { parent, ...result.comment, thread: thread ?? undefined };
           update((entries) => ({ ...entries, [result.id]: entry }));
         }
         if (result.comment) say(PENDING_NOTE);
@@ -89,7 +93,7 @@ export function useMyComments({ comments, accept, addOwn, change, say }) {
         setPosting((list) => list.filter((c) => c !== temporary));
       }
     },
-    [accept, addOwn, say, update],
+    [accept, addOwn, say, thread, update],
   );
 
   const edit = useCallback(
@@ -106,9 +110,10 @@ export function useMyComments({ comments, accept, addOwn, change, say }) {
       if (entry.comment || changed.status === 'pending') {
         // Waiting for a moderator (under pre-moderation an author's edit goes
         // back to the queue): only this page's memory can show it.
-        update((entries) => ({ ...entries, [id]: { ...entries[id], comment: { ...entry.comment, ...changed } } }));
+        const waiting = { ...entry.comment, ...changed, thread: thread ?? undefined };
+        update((entries) => ({ ...entries, [id]: { ...entries[id], comment: waiting } }));
         if (!entry.comment) {
-          change((list) => list.filter((c) => c.id !== id));
+          change((list) => withoutComment(list, id));
           say(`Your comment was changed. ${AFTER_APPROVAL}`);
           return;
         }
@@ -117,7 +122,7 @@ export function useMyComments({ comments, accept, addOwn, change, say }) {
       }
       say('Your comment was changed.');
     },
-    [mine, change, forget, say, update],
+    [mine, change, forget, say, thread, update],
   );
 
   const remove = useCallback(
@@ -131,7 +136,8 @@ export function useMyComments({ comments, accept, addOwn, change, say }) {
         throw refusal(error, 'Deleting a comment');
       }
       forget(id);
-      change((list) => list.filter((c) => c.id !== id));
+      // A comment with replies keeps its place, as the server keeps it.
+      change((list) => withoutComment(list, id));
       say('Your comment was deleted.');
     },
     [mine, change, forget, say],
@@ -140,11 +146,11 @@ export function useMyComments({ comments, accept, addOwn, change, say }) {
   const shown = useMemo(() => {
     const listed = new Set(comments.map((c) => String(c.id)));
     const waiting = Object.entries(mine)
-      .filter(([id, entry]) => entry.comment && !listed.has(id))
+      .filter(([id, entry]) => entry.comment && !listed.has(id) && (entry.comment.thread ?? null) === thread)
       .map(([, entry]) => ({ ...entry.comment, status: 'pending' }))
       .sort((a, b) => String(a.created).localeCompare(String(b.created)));
     return [...comments, ...waiting, ...posting];
-  }, [comments, mine, posting]);
+  }, [comments, mine, posting, thread]);
 
   const canChange = useCallback((id) => Boolean(mine[id]?.token), [mine]);
 

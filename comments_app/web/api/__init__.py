@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import apidoc, comments, health, moderation
+from . import apidoc, comments, feeds, health, moderation, threads
+
+# feeds and threads add routes to the comments blueprint: imported before it is registered.
+ROUTES_OF_COMMENTS = (feeds, threads)
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ hands it on (request.fields), and who is editing as the editors guard left it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.routing import BaseConverter
@@ -16,12 +17,13 @@ from ...model import tokens
 from ...model.comment import EDITABLE, MAX_ID, PENDING, PUBLISHED, SPAM, STATUSES, public_view
 from ...model.editing import AUTHOR, apparent_status, author_refusal, edit_as, pretended_edit, trapped
 from ...model.spam import over_limit, verdict
+from ...model.threads import DEFAULT
 from ...model.validation import clean_changes, clean_comment
 from ...model.versions import VERSION_FORM, VersionGone, VersionUnknown, changes_etag, page_etag
 from ...state import app_state
-from ...stores.contract import Snapshot
+from ...stores.contract import ParentRefused, Snapshot, ThreadClosed
 from ...stores.layout import append_encoded, encode_comment
-from .. import codings, endpoints
+from .. import codings, endpoints, threads
 from ..endpoints import VERSION_HEADER
 from ..errors import APIError
 from ..prefer import wants_minimal
@@ -116,12 +118,14 @@ def part_response(etag: str, body: bytes, coding: str, version: str):
 @bp.get("/api/comments")
 @bp.get("/comments.json")
 def list_comments():
-    """Answer the list, a page of it (?limit=, ?before=) or its changes (?since=),
-    or 304 when the client's copy is current (a stat, no read)."""
+    """Answer a thread's list (?thread=, the default thread without it), a page of it
+    (?limit=, ?before=) or its changes (?since=), or 304 when the client's copy is
+    current (a stat, no read)."""
     store = app_state().store
     coding = codings.choose(request.headers.get("Accept-Encoding"))
+    thread = threads.of_query(request.args)
     since, limit, before = list_arguments(request.args)
-    version = store.etag()
+    version = store.etag(thread)
     if since is not None:
         etag = changes_etag(version, since)
     elif limit is not None:
@@ -133,19 +137,27 @@ def list_comments():
         if request.if_none_match.contains_weak(tagged):
             return not_modified(tagged, version)
     if since is not None:
-        return changes_response(since, coding)
+        return changes_response(since, coding, thread)
     if limit is not None:
-        page = store.page(limit, before)
+        page = store.page(limit, before, thread)
         response = part_response(page.etag, page.body, coding, page.version)
         if page.next is not None and response.status_code == 200:
-            response.headers["Link"] = f'<{request.path}?limit={limit}&before={page.next}>; rel="next"'
+            response.headers["Link"] = f'<{next_page(limit, page.next, thread)}>; rel="next"'
         return response
-    return encoded_response(store.snapshot(), coding)
+    return encoded_response(store.snapshot(thread), coding)
 
 
-def changes_response(since: str, coding: str):
+def next_page(limit: int, before: int, thread: str) -> str:
+    """Return the address of the next page, in the thread of this one."""
+    query = {"limit": limit, "before": before}
+    if thread != DEFAULT:
+        query = {"thread": thread, **query}
+    return f"{request.path}?{urlencode(query, safe='/')}"
+
+
+def changes_response(since: str, coding: str, thread: str):
     try:
-        changes = app_state().store.changes(since)
+        changes = app_state().store.changes(since, thread)
     except VersionUnknown as error:
         raise APIError(400, f"since: {error}", fields={"since": str(error)}) from None
     except VersionGone as error:
@@ -189,13 +201,21 @@ def add_comment():
     honeypot's catch is kept as spam and answered as a person's comment would be."""
     fields = request.fields
     cleaned, errors = clean_comment(fields)
+    parent = parent_field(fields)
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
     state = app_state()
     store = state.store
+    thread = threads.of_submission(request.args, fields)
+    threads.check_allowed(thread, state.settings.thread_pattern)
     usual = PENDING if state.settings.moderation == "pre" else PUBLISHED
     status = verdict(fields, cleaned, state.settings.max_links) or usual
-    comment, snapshot = store.add(cleaned["author"], cleaned["text"], status)
+    try:
+        comment, snapshot = store.add(cleaned["author"], cleaned["text"], status, thread, parent)
+    except ParentRefused as error:
+        raise APIError(400, f"parent: {error}", fields={"parent": str(error)}) from None
+    except ThreadClosed as error:
+        raise APIError(403, str(error)) from None
     if status == SPAM:
         # Answered as a person's comment: the bot learns nothing from the answer.
         status = shown_status(comment)
@@ -220,6 +240,20 @@ def add_comment():
     response.vary.add("Prefer")
     response.headers[tokens.HEADER] = tokens.make(store.secret_key(), comment["id"])
     return response
+
+
+def parent_field(fields: Mapping) -> int | None:
+    """Return the id a reply answers (a number, or digits in a form), or None for a new
+    conversation; refuse anything else, naming parent."""
+    value = fields.get("parent")
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and value[0] != "0":
+        value = int(value)
+    if type(value) is not int or not 1 <= value <= MAX_ID:
+        message = "parent must be the id of the comment this one answers"
+        raise APIError(400, f"parent: {message}", fields={"parent": message})
+    return value
 
 
 class TrappedSnapshot(Snapshot):

@@ -2,17 +2,22 @@
 
 Cheap enough for a platform that asks every few seconds: the list comes from the
 store's cache, the comments are counted once per version, and writability is asked
-of the file system or the database, never tried by writing.
+of the file system or the database, never tried by writing. With automatic backups on,
+it says how old the newest one is, from one listing of their folder.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 
 from flask import Blueprint, current_app, jsonify
 
+from ...config import Settings
+from ...model.comment import stamp
 from ...state import app_state
+from ...stores.backup import newest_backup
 from ...stores.contract import Snapshot, StoreError
 
 bp = Blueprint("health", __name__)
@@ -30,10 +35,29 @@ def count(snapshot: Snapshot) -> int:
         return _counted[1]
 
 
+def backup_facts(settings: Settings) -> dict | None:
+    """Return when the newest automatic backup began and its age, or None when they are off.
+
+    An old backup does not make the answer 503: the service still serves, and a
+    restart would not mend what stops the backups (the log says what does).
+    """
+    if settings.backup_dir is None:
+        return None
+    began = newest_backup(settings.backup_dir)
+    if began is None:
+        return {"last": None, "age_seconds": None}
+    age = max(0, round(time.time() - began.timestamp()))
+    return {"last": stamp(began), "age_seconds": age}
+
+
 @bp.get("/healthz")
 def healthz():
-    store = app_state().store
+    state = app_state()
+    store = state.store
     facts: dict = {"store": store.kind, "writable": False}
+    backups = backup_facts(state.settings)
+    if backups is not None:
+        facts["backup"] = backups
     problem = None
     try:
         # Asked first, so that a 503 names what stops writes even when reads fail

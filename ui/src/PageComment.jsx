@@ -1,0 +1,71 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import { authorId } from './Comment.jsx';
+import CommentForm from './CommentForm.jsx';
+import EditableComment from './EditableComment.jsx';
+
+const REPLY_WORDS = {
+  labels: { author: 'Your name', text: 'Your reply' },
+  hint: 'Markdown works. Ctrl+Enter (⌘+Enter) posts, Escape cancels.',
+  submit: 'Post reply',
+};
+
+// A comment on the page: its author's Edit and Delete (EditableComment), and Reply,
+// which opens a reply form under it. onReply(author, text, extras) posts the reply
+// (a promise, as the page's form takes); canReply: whether it may be answered (not
+// while posting or waiting for a moderator, nor in a closed thread); closed: the
+// thread is known closed (a reply form already open says so).
+export default function PageComment({ comment, now, note, canChange, onEdit, onDelete, canReply, onReply, closed }) {
+  const [replying, setReplying] = useState(false);
+  const replyButton = useRef(null);
+  const article = useRef(null);
+  const wasReplying = useRef(false);
+  const formId = `${useId()}-reply`;
+
+  // When the form closes (posted, Cancel or Escape), the focus goes back to Reply,
+  // or to the comment when Reply is gone (the thread closed meanwhile).
+  useEffect(() => {
+    if (wasReplying.current && !replying) (replyButton.current ?? article.current)?.focus();
+    wasReplying.current = replying;
+  }, [replying]);
+
+  const actions = canReply && (
+    <button
+      type="button"
+      className="secondary"
+      ref={replyButton}
+      aria-expanded={replying}
+      // Only while the form is there: an idref must name an element that exists.
+      aria-controls={replying ? formId : undefined}
+      aria-describedby={authorId(comment)}
+      onClick={() => setReplying((open) => !open)}
+    >
+      Reply
+    </button>
+  );
+
+  return (
+    <>
+      <EditableComment
+        ref={article}
+        comment={comment}
+        now={now}
+        note={note}
+        canChange={canChange}
+        onEdit={onEdit}
+        onDelete={onDelete}
+        actions={actions || null}
+      />
+      {replying && (
+        <CommentForm
+          formId={formId}
+          label={`Reply to ${comment.author}`}
+          words={REPLY_WORDS}
+          onSubmit={onReply}
+          onPosted={() => setReplying(false)}
+          onCancel={() => setReplying(false)}
+          closed={closed}
+        />
+      )}
+    </>
+  );
+}
