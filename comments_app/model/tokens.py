@@ -7,7 +7,9 @@ accepts the tokens of the others. Nothing is stored per token.
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+import time
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 HEADER = "Comment-Token"
 SALT = "comments.comment-token"
@@ -17,9 +19,20 @@ class TokenRefused(Exception):
     """The token does not let its holder change this comment; the message says why."""
 
 
-def make(key: bytes, comment_id: int) -> str:
-    """Return a token naming the comment, stamped with the time it was made."""
-    return URLSafeTimedSerializer(key, salt=SALT).dumps(comment_id)
+def make(key: bytes, comment_id: int, at: int | None = None) -> str:
+    """Return a token naming the comment, stamped with the time it was made, or with at
+    (a repeat of a request answers the first answer's token); never a time after now, which
+    would be refused for a while."""
+    if at is None:
+        return URLSafeTimedSerializer(key, salt=SALT).dumps(comment_id)
+    stamp = min(at, int(time.time()))
+    signer = type("StampedSigner", (TimestampSigner,), {"get_timestamp": lambda self: stamp})
+    return URLSafeTimedSerializer(key, salt=SALT, signer=signer).dumps(comment_id)
+
+
+def named(key: bytes, token: str) -> object:
+    """Return what a token this server made names, without checking its age."""
+    return URLSafeTimedSerializer(key, salt=SALT).loads(token)
 
 
 def check(key: bytes, token: str, comment_id: int, max_age: int) -> None:

@@ -11,14 +11,16 @@ in number and in bytes, the oldest dropped first.
 
 A store offers it as a protocol of its own: the JSON file store keeps records in a
 SQLite file beside the comments file (jsonfile/idempotency.py), PostgreSQL in a table
-beside the comments (postgres/idempotency.py). Nothing here imports Flask.
+beside the comments (postgres/idempotency.py), written in the comment's own transaction
+(RecordsWithComments, below): there a record points at its comment instead of keeping
+an answer. Nothing here imports Flask.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # Records are kept this long: the promise is at least 24 hours.
 KEEP_SECONDS = 48 * 3600
@@ -48,11 +50,16 @@ class Answer:
 
 @dataclass(frozen=True)
 class Found:
-    """What a claim found: claimed (the caller goes on), or someone else's record."""
+    """What a claim found: claimed (the caller goes on), or someone else's record: its
+    answer, or (records kept with their comments) the comment it stored."""
 
     claimed: bool
     fingerprint: str = ""
     answer: Answer | None = None
+    comment_id: int | None = None
+    # When the first request's Comment-Token was stamped (seconds since the epoch): a
+    # repeat's carries the same time, so that it is the same token.
+    stamp: int | None = None
 
 
 class IdempotencyRecords(Protocol):
@@ -64,6 +71,25 @@ class IdempotencyRecords(Protocol):
 
     def release(self, key: str) -> None:
         """Forget an unanswered claim, so that a retry may claim the key again."""
+
+
+@runtime_checkable
+class RecordsWithComments(Protocol):
+    """Optional: records written in the same transaction as their comment (PostgreSQL).
+
+    A request that claimed a key attaches it: the store's next add, in this context,
+    stores the comment and completes the key's record, pointing at the comment, in one
+    transaction, so no crash leaves one without the other and no completion follows. A
+    repeat whose record holds a comment attaches that comment's id: the store's add then
+    stores nothing and hands that comment back, and the handler answers it again.
+    """
+
+    def attach(self, key: str, comment_id: int | None = None, stamp: int | None = None) -> None:
+        """Have this context's next add write the key's record with its comment and its token's
+        stamp, or hand back comment_id."""
+
+    def detach(self) -> None:
+        """Forget what this context attached."""
 
 
 def encode_headers(headers: dict[str, str]) -> str:

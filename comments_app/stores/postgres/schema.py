@@ -22,12 +22,13 @@ CHANNEL = "comments_changed"
 # The NOTIFY payload that tells every thread's cache to go (an import).
 EVERY_THREAD = "*"
 # What marks the functions below as this release's: a schema without it is upgraded.
-MARK = "comments schema: threads 1"
+MARK = "comments schema: threads 1, keyed adds"
 
 # SQLSTATEs the functions raise, so that a refusal rolls back the version's bump.
 THREAD_CLOSED = "CMT01"
 PARENT_REFUSED = "CMT02"
 NOT_FOUND = "CMT03"
+KEY_TAKEN = "CMT04"
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS comments (
@@ -179,6 +180,32 @@ BEGIN
     o_id := nextval('comments_ids');
     INSERT INTO comments (id, author, text, created, status, changed, thread, parent)
     VALUES (o_id, p_author, p_text, p_created, p_status, o_version, p_thread, p_parent);
+END $$;
+
+-- Add a comment and complete its Idempotency-Key record (postgres/idempotency.py's
+-- table), in one transaction: the record points at the comment, and takes its share of the
+-- records' running count; the records past the bounds, or expired, go. Raises KEY_TAKEN
+-- (and stores nothing) when the claim is no longer this request's.
+CREATE OR REPLACE FUNCTION comments_add_keyed(p_thread text, p_parent bigint, p_author text, p_text text,
+    p_created timestamptz, p_status text,
+    p_key text, p_share bigint, p_window bigint, p_keep double precision, p_stamp bigint,
+    OUT o_epoch text, OUT o_version bigint, OUT o_id bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    next_place bigint;
+BEGIN
+    SELECT a.o_epoch, a.o_version, a.o_id INTO o_epoch, o_version, o_id
+    FROM comments_add(p_thread, p_parent, p_author, p_text, p_created, p_status) a;
+    UPDATE comments_idempotency r SET comment_id = o_id, stamp = p_stamp, share = p_share,
+        place = coalesce((SELECT n.place + n.share FROM comments_idempotency n WHERE n.place IS NOT NULL
+                          ORDER BY n.place DESC LIMIT 1), 0)
+    WHERE r.key = p_key AND r.status IS NULL AND r.comment_id IS NULL
+    RETURNING r.place + r.share INTO next_place;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the Idempotency-Key was claimed again' USING ERRCODE = '{KEY_TAKEN}';
+    END IF;
+    DELETE FROM comments_idempotency
+    WHERE place < next_place - p_window OR claimed < now() - make_interval(secs => p_keep);
 END $$;
 
 -- Change a comment (p_deleted set: replace it by a tombstone); returns its thread's new

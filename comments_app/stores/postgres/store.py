@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -120,6 +121,8 @@ SELECT s.*, a.id FROM state s LEFT JOIN answered a ON true
 # even when the client dies after sending it; a refusal stops it before the NOTIFY.
 ANNOUNCE = f"; COMMIT; SELECT pg_notify('{schema.CHANNEL}', %s)"
 ADD = "SELECT * FROM comments_add(%s, %s, %s, %s, %s, %s)" + ANNOUNCE
+# The same with the request's Idempotency-Key record completed in its transaction.
+ADD_KEYED = "SELECT * FROM comments_add_keyed(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)" + ANNOUNCE
 CHANGE = (
     "SELECT * FROM comments_change(%s, %s, %s, %s, %s, %s); COMMIT; "
     f"SELECT pg_notify('{schema.CHANNEL}', thread) FROM comments WHERE id = %s"
@@ -149,6 +152,28 @@ INSERT INTO comments_threads AS t (thread, version, published)
 VALUES (%(thread)s, %(version)s, {IMPORTED_COUNT})
 ON CONFLICT (thread) DO UPDATE SET version = excluded.version, published = excluded.published
 """
+
+
+@dataclass(frozen=True)
+class KeyedAdd:
+    """What the next add of a context does with an Idempotency-Key (postgres/idempotency.py):
+    complete the key's record in the comment's transaction, taking share of the records'
+    running count within window, with the stamp of the answer's Comment-Token; or, comment_id
+    set, store nothing and hand that comment back."""
+
+    key: str
+    share: int = 0
+    window: int = 0
+    keep_seconds: float = 0
+    stamp: int | None = None
+    comment_id: int | None = None
+
+
+class KeyTaken(StoreError):
+    """The claim of the request's Idempotency-Key was taken over before its comment was stored."""
+
+    def __init__(self) -> None:
+        super().__init__("the Idempotency-Key was claimed again by another request")
 
 
 class StoreUnavailable(StoreError):
@@ -215,6 +240,10 @@ class PostgresStore:
         # When a call of this context last found the database unreachable (see OUTAGE_MEMORY).
         self._unreachable_at: ContextVar[float | None] = ContextVar(
             f"comments_db_unreachable_{self._stop_channel}", default=None
+        )
+        # What this context's next add does with its request's Idempotency-Key (attach_key).
+        self._keyed: ContextVar[KeyedAdd | None] = ContextVar(
+            f"comments_keyed_add_{self._stop_channel}", default=None
         )
 
     kind = "postgresql"
@@ -378,9 +407,17 @@ class PostgresStore:
         thread: str = DEFAULT,
         parent: int | None = None,
     ) -> tuple[dict, Snapshot]:
+        keyed = self._keyed.get()
+        if keyed is not None and keyed.comment_id is not None:
+            return self._stored(keyed.comment_id)
         created = now_ms()
         check_status(status)
-        epoch, version, comment_id = self._write(ADD, (thread, parent, author, text, created, status, thread))
+        params = (thread, parent, author, text, created, status)
+        if keyed is None:
+            epoch, version, comment_id = self._write(ADD, (*params, thread))
+        else:
+            keys = (keyed.key, keyed.share, keyed.window, keyed.keep_seconds, keyed.stamp)
+            epoch, version, comment_id = self._write(ADD_KEYED, (*params, *keys, thread))
         comment = new_comment(comment_id, author, text, created, status, thread, parent)
         self._cache.forget_count(thread)
         cached = self._cache.get(thread)
@@ -393,6 +430,26 @@ class PostgresStore:
             self._cache.keep(copy)
             return full_view(comment), Snapshot(copy.etag, body)
         return full_view(comment), self._after_write(thread)
+
+    def attach_key(self, keyed: KeyedAdd | None) -> None:
+        """Say what this context's next add does with an Idempotency-Key (None: nothing)."""
+        self._keyed.set(keyed)
+
+    def _stored(self, comment_id: int) -> tuple[dict, Snapshot]:
+        """Return a comment an earlier add stored, as add returned it, and its thread's list now."""
+        query = f"SELECT {COLUMNS} FROM comments c WHERE c.id = %s"
+        row = self._read(lambda conn: conn.execute(query, (comment_id,)).fetchone())
+        if row is None:  # only an import into another database could lose it
+            raise CommentNotFound(comment_id)
+        # Deleted since: its tombstone's row, emptied, as a comment (the answer's shape).
+        comment = record(*row[:6], None, *row[7:])
+        thread = comment.get("thread") or DEFAULT
+        copy = self._current_or_none(thread)
+        if copy is not None and copy.last_id >= comment_id:
+            # Within a thread ids come in commit order: this copy was made after that commit.
+            return full_view(comment), Snapshot(copy.etag, copy.body)
+        # Else not this process's copy, which may not have heard of that commit yet.
+        return full_view(comment), AfterWrite(lambda: self._fresh_snapshot(thread))
 
     def update(self, comment_id: int, changes: Mapping[str, str]) -> tuple[dict, Snapshot]:
         check_changes(changes)
@@ -689,6 +746,8 @@ def _refusal(error: psycopg.Error, params: tuple | dict) -> Exception | None:
         return ParentRefused("parent must be a published comment of the same thread")
     if state == schema.NOT_FOUND:
         return CommentNotFound(params[0])
+    if state == schema.KEY_TAKEN:
+        return KeyTaken()
     return None
 
 

@@ -14,6 +14,13 @@ used. A record keeps what a repeat needs: the status, the headers worth repeatin
 the new comment, or, when the answer was the whole list, the list's version only: the
 repeat answers the list as it is now, in the coding the repeat accepts.
 
+Where the store keeps records with their comments (PostgreSQL: RecordsWithComments), the
+claim is attached to the request: the store completes the record in the comment's own
+transaction, pointing at the comment, and a repeat runs the handler again with that
+comment handed back by the store instead of a new one stored, so it answers as the
+first did (the same status, Location and Comment-Token, both stamped with the time the
+record keeps; the list as it is now).
+
 Registered after the rate limiter, so that every repeat is counted as any POST is: a
 retry costs the client one more POST of its limit, as a refused one does.
 """
@@ -25,12 +32,13 @@ import json
 import re
 import time
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
+from ...model import tokens
 from ...model.versions import VersionGone, VersionUnknown
 from ...state import app_state
 from ...stores.contract import Snapshot
-from ...stores.idempotency import Answer
+from ...stores.idempotency import Answer, RecordsWithComments
 from .. import codings
 from ..api.comments import encoded_response
 from ..endpoints import VERSION_HEADER, is_new_comment
@@ -131,6 +139,30 @@ def current_list(shown: str) -> Snapshot:
     return snapshot
 
 
+# Set on g when a key is attached to the store (records kept with their comments), and
+# when the handler answers a repeat again; the stamp its answer's Comment-Token carries.
+ATTACHED = "idempotency_attached"
+REPLAYED = "idempotency_replayed"
+STAMP = "idempotency_stamp"
+
+
+def attach(records: RecordsWithComments, key: str, comment_id: int | None, stamp: int | None) -> None:
+    """Attach the key to this request's add; detached when the request ends, however it ends."""
+    setattr(g, ATTACHED, True)
+    setattr(g, STAMP, stamp)
+    records.attach(key, comment_id, stamp)
+
+
+def stamped(response) -> None:
+    """Stamp the handler's Comment-Token with the time kept in the record, so that the first
+    answer and every repeat carry the same token (the handler stamps it with its own time)."""
+    stamp, token = g.pop(STAMP, None), response.headers.get(tokens.HEADER)
+    if stamp is None or token is None:
+        return
+    key = app_state().store.secret_key()
+    response.headers[tokens.HEADER] = tokens.make(key, tokens.named(key, token), at=stamp)
+
+
 def before_post():
     if not is_new_comment(request):
         return None
@@ -145,30 +177,45 @@ def before_post():
         found = records.claim(key, mine)
         if found.claimed:
             request.idempotency_key = key
+            if isinstance(records, RecordsWithComments):
+                attach(records, key, None, int(time.time()))
             return None
         if found.fingerprint != mine:
             raise APIError(422, f"this {HEADER} was already used for a different request; use a new key")
         if found.answer is not None:
             return replay(found.answer)
+        if found.comment_id is not None and isinstance(records, RecordsWithComments):
+            # The handler answers again, the store handing back the comment stored.
+            attach(records, key, found.comment_id, found.stamp)
+            setattr(g, REPLAYED, True)
+            return None
         if time.monotonic() > deadline:
             raise APIError(409, f"the first request with this {HEADER} is still being processed; retry later")
         time.sleep(0.05)
 
 
 def after_post(response):
+    if 200 <= response.status_code < 300:
+        stamped(response)
+    if g.pop(REPLAYED, False):
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
     key, request.idempotency_key = request.idempotency_key, None
     if key is None:
         return response
     records = app_state().records
-    if 200 <= response.status_code < 300:
-        records.complete(key, kept(response))
-    else:
+    if not 200 <= response.status_code < 300:
         records.release(key)
+    elif not isinstance(records, RecordsWithComments):
+        records.complete(key, kept(response))
+    # Else the record was completed with the comment, in its transaction.
     return response
 
 
 def release_on_error(error: BaseException | None) -> None:
-    """Release a claim whose request failed before it had an answer."""
+    """Release a claim whose request failed before it had an answer; detach it from the store."""
+    if g.pop(ATTACHED, False):
+        app_state().records.detach()
     key, request.idempotency_key = request.idempotency_key, None
     if key is not None:
         try:
