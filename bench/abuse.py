@@ -47,7 +47,7 @@ def worker_cpu(master_pid: int) -> float:
 
 
 def wrk_counted(url: str, *args: str, post: bool = False) -> tuple[float, int, dict[str, int]]:
-    """Run wrk; return (requests per second, requests, {status: count}) from bench/status.lua."""
+    """Run wrk; return (requests per second, requests, {status: count}) from bench/load.lua."""
     result = subprocess.run(
         [
             "wrk",
@@ -55,7 +55,7 @@ def wrk_counted(url: str, *args: str, post: bool = False) -> tuple[float, int, d
             f"-c{CONNECTIONS}",
             f"-d{SECONDS}s",
             "-s",
-            str(ROOT / "bench" / "status.lua"),
+            str(ROOT / "bench" / "load.lua"),
             *args,
             url,
         ],

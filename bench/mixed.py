@@ -46,7 +46,7 @@ ROUNDS = int(os.environ.get("BENCH_MIXED_ROUNDS", "3"))
 READERS = int(os.environ.get("BENCH_MIXED_READERS", "8"))
 WRITERS = int(os.environ.get("BENCH_MIXED_WRITERS", "8"))
 COMPARE = Path(os.environ["BENCH_COMPARE"]).resolve() if os.environ.get("BENCH_COMPARE") else None
-SCRIPT = ROOT / "bench" / "mixed.lua"
+SCRIPT = ROOT / "bench" / "load.lua"
 # The targets, gevent against gthread in the same run.
 LATENCY_TARGET = 1.5
 RATE_TARGET = 1.0
@@ -172,7 +172,7 @@ def run_wrk(url: str, connections: int, post: bool, outputs: dict[str, str]) -> 
 
 
 def parsed(output: str) -> dict:
-    """Read what bench/mixed.lua's done() printed."""
+    """Read what bench/load.lua's done() printed."""
     field = lambda name: float(re.search(rf"^{name}: ([\d.]+)$", output, re.M).group(1))  # noqa: E731
     connect, read, write, timeout = (
         int(n) for n in re.search(r"^errors: (.+)$", output, re.M).group(1).split()

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -44,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from bench.abuse import measure_limits  # noqa: E402
 from bench.byid import measure_by_id  # noqa: E402
 from bench.mixed import measure_mixed  # noqa: E402
+from bench.site import measure_site  # noqa: E402
 from comments_app.stores.jsonfile import JsonFileStore  # noqa: E402
 from comments_app.stores.layout import encode_comment, encode_list  # noqa: E402
 from comments_app.stores.postgres import PostgresStore  # noqa: E402
@@ -63,6 +65,8 @@ SERVERS = os.environ.get("BENCH_SERVERS", ALL_SERVERS).split(",")
 EXTRAS = os.environ.get("BENCH_EXTRAS", "1") != "0"
 # Tail latency under mixed load (bench/mixed.py): 1 runs it last, 0 skips it, only runs it alone.
 MIXED = os.environ.get("BENCH_MIXED", "1")
+# A site's threads at scale (bench/site.py): 1 runs it after the rest, 0 skips it, only runs it alone.
+SITE = os.environ.get("BENCH_SITE", "1")
 MODES = os.environ.get("BENCH_MODES", "GET,304,POST").split(",")
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
@@ -232,7 +236,9 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="comments-bench-"))
     if MIXED == "only":
-        return mixed_only(work)
+        return section_only(mixed_section, work, "mixed.md")
+    if SITE == "only":
+        return section_only(site_section, work, "site.md")
     cluster = Cluster(fsync=True).init().start()
     runs: dict[tuple[int, str, str], list[float]] = {}
     errors: list[str] = []
@@ -265,6 +271,8 @@ def main() -> int:
         report += "\n" + measure_by_id(gunicorn)
     if MIXED != "0":
         report += "\n" + mixed_section(work)
+    if SITE != "0":
+        report += "\n" + site_section(work)
     print(report)
     (RESULTS / "latest.md").write_text(report)
     print(f"\n(saved to {RESULTS / 'latest.md'})")
@@ -280,15 +288,26 @@ def mixed_section(work: Path) -> str:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def mixed_only(work: Path) -> int:
-    """BENCH_MIXED=only: the mixed-load section alone, saved like the whole report."""
+def section_only(section: Callable[[Path], str], work: Path, name: str) -> int:
+    """BENCH_MIXED=only or BENCH_SITE=only: one section alone, saved like the whole report."""
     load_before = os.getloadavg()
-    section = mixed_section(work)
-    report = machine(load_before, os.getloadavg()) + "\n" + section
+    body = section(work)
+    report = machine(load_before, os.getloadavg()) + "\n" + body
     print(report)
-    (RESULTS / "mixed.md").write_text(report)
-    print(f"\n(saved to {RESULTS / 'mixed.md'})")
+    (RESULTS / name).write_text(report)
+    print(f"\n(saved to {RESULTS / name})")
     return 0
+
+
+def site_section(work: Path) -> str:
+    """Run bench/site.py's parts on a PostgreSQL cluster of their own; return its report."""
+    work.mkdir(parents=True, exist_ok=True)
+    cluster = Cluster(fsync=True).init().start()
+    try:
+        return measure_site(gunicorn, cluster.url(), work)
+    finally:
+        cluster.remove()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def measure_size(size: int, work: Path, cluster: Cluster, runs: dict, errors: list[str]) -> None:

@@ -1,15 +1,27 @@
--- wrk: a reader or a writer of the mixed-load bench (bench/mixed.py). With BENCH_POST=1,
--- POST a form comment (each a different text; the command line's headers, Prefer among
--- them, are kept). done() prints the answers by status and the latency percentiles.
+-- wrk: a reader or a writer of the mixed-load and site-scale benches (bench/mixed.py,
+-- bench/site.py). The command line's request (its headers kept) unless BENCH_POST=1: then
+-- POST a form comment, each a different text; with BENCH_SITE_THREADS (threads separated
+-- by commas) each POST names one of them, chosen at random, in its thread field. done()
+-- prints the answers by status and the latency percentiles, which bench/mixed.py parses.
 local threads = {}
 
 function setup(thread)
+  thread:set("id", #threads + 1)
   table.insert(threads, thread)
 end
 
 function init(args)
   statuses = {}
   counter = 0
+  pages = {}
+  for name in string.gmatch(os.getenv("BENCH_SITE_THREADS") or "", "[^,]+") do
+    table.insert(pages, name)
+  end
+  math.randomseed(os.time() * 100 + (id or 0))
+end
+
+local function encoded(text)
+  return (string.gsub(text, "[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
 end
 
 if os.getenv("BENCH_POST") == "1" then
@@ -21,6 +33,9 @@ if os.getenv("BENCH_POST") == "1" then
     end
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     local body = "author=bench&text=comment+" .. counter .. "+from+wrk+with+a+little+more+text+to+be+typical"
+    if #pages > 0 then
+      body = body .. "&thread=" .. encoded(pages[math.random(#pages)])
+    end
     return wrk.format("POST", nil, headers, body)
   end
 end
