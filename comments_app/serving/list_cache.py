@@ -14,6 +14,12 @@ matches the kept answer's ETag (a 304 or the answer itself). The cache is right 
 construction: it holds only what Flask answered for that key, and only when Flask said the
 answer is the list's at that very version (its Comments-Version header).
 
+The counts of an index page (GET /api/counts?thread=…&thread=…) are kept the same way: their
+version is what the store's counts_signature says of the threads counted (a stat of each
+thread's file, or the versions the PostgreSQL listener holds), which the handler reads before
+counting and hands over in the environ, with the threads it named; a hit then reads those
+versions, not the query.
+
 What the key leaves out cannot change a list's answer, or keeps the cache out of the way:
 - a request with Authorization is never answered from the cache, nor kept (RFC 9111 §3.5),
   so a login attached after create_app (guards/auth.py, protect()) decides every request;
@@ -43,13 +49,15 @@ from werkzeug.http import parse_etags, unquote_etag
 from ..config import Settings
 from ..model.threads import DEFAULT, ThreadRefused, normalize
 from ..state import AppState
-from ..web.endpoints import LIST_PATHS, VERSION_HEADER
+from ..web.endpoints import COUNTED, COUNTS_PATH, LIST_PATHS, VERSION_HEADER
 
 # The header that ties a list's answer to the version it shows, as headers are compared here.
 VERSION_FIELD = VERSION_HEADER.lower()
 
 # What one worker keeps at most: a few versions of a long list in each coding.
 MAX_BYTES = 16 * 1024 * 1024
+# The counts' queries whose threads a worker remembers (a query names up to 100 threads).
+MAX_COUNTED_QUERIES = 1024
 # Answers the cache may keep: the list itself, or that the client's copy is current.
 KEPT_STATUSES = frozenset({"200 OK", "304 NOT MODIFIED"})
 
@@ -92,19 +100,23 @@ class ListCache:
         self._kept: OrderedDict[Key, _Kept] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        # {a counts query: the threads it names, as the handler named them}: a hit reads the
+        # threads' versions, not the query (parsing 50 names costs as much as the rest).
+        self._counted: OrderedDict[str, tuple[str, ...]] = OrderedDict()
         # Counted for the tests and the benchmark: answers given from the cache, and by Flask.
         self.hits = 0
         self.misses = 0
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO")
         if (
             environ["REQUEST_METHOD"] != "GET"
-            or environ.get("PATH_INFO") not in LIST_PATHS
+            or (path not in LIST_PATHS and path != COUNTS_PATH)
             or "HTTP_AUTHORIZATION" in environ
         ):
             return self.wsgi_app(environ, start_response)
         try:
-            version = self.state.store.etag(thread_of(environ.get("QUERY_STRING", "")))
+            version = self._version(path, environ.get("QUERY_STRING", ""))
         except Exception:
             # Flask answers it, and logs it, as it would anyway.
             return self.wsgi_app(environ, start_response)
@@ -129,6 +141,14 @@ class ListCache:
         self.misses += 1
         return self._through_flask(environ, start_response, key, version)
 
+    def _version(self, path: str, query: str) -> object:
+        """Return the version an answer of this path and query shows: the thread's for a list,
+        the versions of the threads counted for counts (None: not known yet, not kept)."""
+        if path != COUNTS_PATH:
+            return self.state.store.etag(thread_of(query))
+        threads = self._counted.get(query)
+        return None if threads is None else self.state.store.counts_signature(list(threads))
+
     def _through_flask(
         self, environ: dict, start_response: Callable, key: Key, version: str
     ) -> Iterable[bytes]:
@@ -143,7 +163,10 @@ class ListCache:
         status, headers, exc_info = answered
         if exc_info is not None:
             return body_parts
-        etag = keepable(status, headers, version)
+        if environ.get("PATH_INFO") == COUNTS_PATH:
+            etag = self._counts_keepable(environ, status, headers, version)
+        else:
+            etag = keepable(status, headers, version)
         if etag is None:
             start_response(status, headers)
             return body_parts
@@ -156,6 +179,24 @@ class ListCache:
         self._keep(key, etag, status, headers, body)
         start_response(status, headers)
         return [body]
+
+    def _counts_keepable(self, environ: dict, status: str, headers: Headers, version: object) -> str | None:
+        """Remember which threads a counts query names; return the answer's ETag when it shows
+        the versions its key was read at (the handler says which, in the environ)."""
+        counted = environ.get(COUNTED)
+        if counted is None:
+            return None
+        threads, shown = counted
+        query = environ.get("QUERY_STRING", "")
+        with self._lock:
+            self._counted[query] = threads
+            self._counted.move_to_end(query)
+            while len(self._counted) > MAX_COUNTED_QUERIES:
+                self._counted.popitem(last=False)
+        if version is None or shown != version:
+            return None
+        unversioned = [(name, value) for name, value in headers if name.lower() != VERSION_FIELD]
+        return keepable(status, unversioned, None)
 
     def _keep(self, key: Key, etag: str, status: str, headers: Headers, body: bytes) -> None:
         size = len(body) + sum(len(name) + len(value) for name, value in headers)
@@ -185,6 +226,7 @@ class ListCache:
         """Forget every kept answer."""
         with self._lock:
             self._kept.clear()
+            self._counted.clear()
             self._bytes = 0
 
 

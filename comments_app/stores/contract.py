@@ -133,6 +133,10 @@ class Store(Protocol):
         """Return the published comments of each thread named, replies included, at a cost
         in proportion to the threads named, not to the store."""
 
+    def counts_signature(self, threads: list[str]) -> tuple | None:
+        """Return what changes whenever any of the threads' counts may (their files'
+        signatures, their versions), cheaply and reading no thread; None when unknown."""
+
     def latest(self, limit: int) -> list[dict]:
         """Return the newest limit published comments of every thread, newest first."""
 

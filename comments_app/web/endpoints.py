@@ -18,6 +18,10 @@ CHANGES = frozenset({EDIT, DELETE})
 
 # Where the list is: the API's address and the tutorial's older one.
 LIST_PATHS = ("/api/comments", "/comments.json")
+# Where the counts are, and the environ key under which their handler tells the list cache
+# (serving/list_cache.py) which threads it counted and at which versions.
+COUNTS_PATH = "/api/counts"
+COUNTED = "comments.counted"
 # The header every list answer carries: the version a client passes back as ?since=.
 VERSION_HEADER = "Comments-Version"
 # The methods that only read (RFC 9110).

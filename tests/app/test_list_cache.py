@@ -17,7 +17,7 @@ from comments_app.serving.list_cache import ListCache
 from comments_app.state import app_state
 from comments_app.web.guards import auth
 
-from ..conftest import NO_RATE_LIMIT
+from ..conftest import NO_RATE_LIMIT, eventually
 
 
 def cache_of(app) -> ListCache:
@@ -336,3 +336,45 @@ def test_an_answer_is_kept_only_under_the_version_it_shows(app, monkeypatch):
     assert answer.headers["Comments-Version"] != stale
     kept = {key[-1]: entry for key, entry in cache_of(app)._kept.items()}
     assert stale not in kept, "the newer list was kept under the version read before it"
+
+
+COUNTED = [("thread", "/a"), ("thread", "/b"), ("thread", "/%7ec"), ("thread", "/a")]
+
+
+def test_counts_are_answered_from_the_cache_as_flask_answers_them(stored):
+    store_app, _first = stored
+    client = store_app.test_client()
+    cache = cache_of(store_app)
+    first = client.get("/api/counts", query_string=COUNTED)
+    client.get("/api/counts", query_string=COUNTED)  # kept now, at the threads' versions
+    hits = cache.hits
+    cached = client.get("/api/counts", query_string=COUNTED)
+    assert cache.hits == hits + 1
+    held = {"If-None-Match": first.headers["ETag"]}
+    client.get("/api/counts", query_string=COUNTED, headers=held)
+    hits = cache.hits
+    not_modified = client.get("/api/counts", query_string=COUNTED, headers=held)
+    assert not_modified.status_code == 304 and cache.hits == hits + 1
+    cache.clear()
+    flask = client.get("/api/counts", query_string=COUNTED)
+    assert seen(cached) == seen(flask)
+    assert cached.get_json() == {"/a": 2, "/b": 0, "/%7ec": 0}
+
+
+def test_a_kept_count_follows_a_write_in_a_counted_thread_by_another_process(store_settings):
+    app = create_app({**store_settings, **NO_RATE_LIMIT})
+    other = create_app({**store_settings, **NO_RATE_LIMIT})
+    client = app.test_client()
+    answer = client.get("/api/counts?thread=/a&thread=/b")
+    assert answer.get_json() == {"/a": 0, "/b": 0}
+    # Kept once the versions are known (PostgreSQL: once its listener listens).
+    kept = eventually(lambda: client.get("/api/counts?thread=/a&thread=/b") and cache_of(app).hits > 0, True)
+    assert kept
+    other.test_client().post("/api/comments?thread=/b", json={"author": "a", "text": "from another worker"})
+    # Another worker of this instance (the file), or another instance (PostgreSQL's NOTIFY).
+    counted = eventually(lambda: client.get("/api/counts?thread=/a&thread=/b").get_json(), {"/a": 0, "/b": 1})
+    assert counted == {"/a": 0, "/b": 1}
+    held = {"If-None-Match": answer.headers["ETag"]}
+    assert client.get("/api/counts?thread=/a&thread=/b", headers=held).status_code == 200
+    app_state(app).store.close()
+    app_state(other).store.close()

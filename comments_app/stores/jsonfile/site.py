@@ -209,6 +209,16 @@ class JsonFileStore:
             signatures.append((name, sig))
         return Counts(self._counts_etag(signatures), counts)
 
+    def counts_signature(self, threads: list[str]) -> tuple | None:
+        """Return the signatures of the threads' files: a stat each, nothing read."""
+        signatures = []
+        for thread in threads:
+            try:
+                signatures.append(signature(os.stat(self._where(thread)[1])))
+            except FileNotFoundError:
+                signatures.append(None)
+        return tuple(signatures)
+
     def _count(self, thread: str) -> tuple[str, tuple | None, int]:
         name, file_path = self._where(thread)
         try:

@@ -358,6 +358,19 @@ class PostgresStore:
             digest.update(f"{known[thread].epoch}\0{thread}\0{known[thread].version:x}\0".encode())
         return Counts(digest.hexdigest(), {thread: known[thread].published for thread in threads})
 
+    def counts_signature(self, threads: list[str]) -> tuple | None:
+        """Return the threads' versions the listener keeps, with no query; None while it is
+        not listening or a thread's version is not known here yet."""
+        if not self._listening:
+            return None
+        versions = []
+        for thread in threads:
+            known = self._cache.current_count(thread)
+            if known is None:
+                return None
+            versions.append((known.epoch, known.version))
+        return tuple(versions)
+
     def _read_counts(self, threads: list[str]) -> dict[str, ThreadCount]:
         """Read the threads' versions and counts (one query), and keep them."""
         seen = self._cache.count

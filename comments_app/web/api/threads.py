@@ -13,14 +13,14 @@ from flask import current_app, request
 
 from ...state import app_state
 from ...stores.contract import ThreadInfo
-from .. import threads
+from .. import endpoints, threads
 from .comments import JSON, bp, json_response
 
 # GET /api/counts: the most threads one request may count (an index page's worth).
 MAX_THREADS = 100
 
 
-@bp.get("/api/counts")
+@bp.get(endpoints.COUNTS_PATH)
 def count_comments():
     """Answer {thread: published comments} for each ?thread= (up to MAX_THREADS), with an
     ETag that changes when any of them does; 304 when the client's copy is current."""
@@ -30,7 +30,11 @@ def count_comments():
     if len(given) > MAX_THREADS:
         threads.refuse(f"at most {MAX_THREADS} threads are counted at once, not {len(given)}")
     names = {raw: threads.named(raw) for raw in given}
-    counted = app_state().store.counts(sorted(set(names.values())))
+    store = app_state().store
+    counted_threads = sorted(set(names.values()))
+    # Read before the counts: an answer is kept only under versions it holds at least.
+    request.environ[endpoints.COUNTED] = (tuple(counted_threads), store.counts_signature(counted_threads))
+    counted = store.counts(counted_threads)
     # Keyed by the spellings asked for, which the client looks its pages up by.
     spelled = "\0".join(names)
     digest = hashlib.blake2b(f"{counted.etag}\0{spelled}".encode(), digest_size=12).hexdigest()
