@@ -220,6 +220,12 @@ def test_a_commit_heard_drops_only_its_threads_copy(pg_url):
         writer.add("a", "on a", thread="/a")
         writer.add("b", "on b", thread="/b")
         deadline = time.monotonic() + 5
+        # Listening first: a listener that connects drops every copy (it may have missed
+        # commits while it was not), which would drop /b's below for another reason.
+        while not reader._listening:
+            reader.snapshot("/a")
+            assert time.monotonic() < deadline, "the listener did not connect"
+            time.sleep(0.01)
         while reader._cache.current("/b") is None or reader._cache.current("/a") is None:
             reader.snapshot("/a"), reader.snapshot("/b")
             assert time.monotonic() < deadline
