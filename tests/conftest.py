@@ -274,6 +274,10 @@ class Reaper:
         self.thread.join()
 
 
+# The URLs of the clusters the tests started and have removed (database_url).
+REMOVED_CLUSTERS: set[str] = set()
+
+
 @pytest.fixture(scope="session")
 def schemas_to_drop():
     """(database URL, schema) of the test schemas, dropped at the end of the session: by then
@@ -285,6 +289,8 @@ def schemas_to_drop():
         import psycopg
 
         for database_url, schema in schemas:
+            if database_url in REMOVED_CLUSTERS:
+                continue  # its cluster is gone, and its schemas with it
             with psycopg.connect(database_url, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
@@ -395,6 +401,8 @@ def database_url():
     try:
         yield cluster.url()
     finally:
+        # Torn down before schemas_to_drop when a server test set that one up first.
+        REMOVED_CLUSTERS.add(cluster.url())
         cluster.remove()
 
 
