@@ -2,7 +2,7 @@
 
 open_store(settings) picks the backend: PostgreSQL when DATABASE_URL is set, otherwise
 the JSON file. What every backend shares is here too: the bytes they write (layout.py),
-pages and changes (feed.py), the export format (backup.py), the Idempotency-Key
+pages and changes (feed.py), the export format (backup.py), file plumbing (files.py), the Idempotency-Key
 capability (idempotency.py), and where the abuse limits count (ratelimits.py).
 """
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..model.comment import MAX_ID, STATUSES, is_deleted, normalize, stamp
 from ..model.validation import LIMITS, clean_comment
+from .files import fsync_folder
 from .layout import encode_comment, encode_list, parse_list
 
 # What a record may hold; anything else in an imported file is left out.
@@ -170,11 +171,7 @@ def write_atomically(path: Path, body: bytes, stopped: Callable[[], bool] | None
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    fsync_folder(path.parent)
 
 
 def backup_name(moment: datetime) -> str:

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from ..files import Tail, fsync_folder, write_all
+
 DEFAULT_TAG = "-"
 # A thread's tag: model.threads.tag's 20 hex digits.
 TAG_LENGTH = 20
@@ -48,8 +50,7 @@ class Ids:
         self._default_locked = default_locked
         self._default_ids = default_ids
         self._lock = threading.Lock()
-        self._inode: int | None = None
-        self._offset = 0
+        self._tail = Tail(self.path)
         # Ids in the order given out (increasing: compact, and found by bisection), each
         # with the number of its tag; an id out of that order (an import's) in _others.
         self._ids = array("q")
@@ -173,25 +174,12 @@ class Ids:
             return self._others.get(comment_id)
 
     def _read_new(self) -> None:
-        try:
-            with open(self.path, "rb") as file:
-                st = os.fstat(file.fileno())
-                with self._lock:
-                    if st.st_ino != self._inode or st.st_size < self._offset:
-                        self._forget(st.st_ino)
-                    file.seek(self._offset)
-                    chunk = file.read(st.st_size - self._offset)
-                    end = chunk.rfind(b"\n") + 1  # whole lines only: a writer may be appending
-                    for line in chunk[:end].splitlines():
-                        self._index(line)
-                    self._offset += end
-        except FileNotFoundError:
-            with self._lock:
-                self._forget(None)
-
-    def _forget(self, inode: int | None) -> None:
-        self._inode, self._offset = inode, 0
-        self._ids, self._tag_numbers, self._others = array("q"), array("I"), {}
+        with self._lock:
+            restarted, lines = self._tail.new_lines()
+            if restarted:
+                self._ids, self._tag_numbers, self._others = array("q"), array("I"), {}
+            for line in lines:
+                self._index(line)
 
     def _index(self, line: bytes) -> None:
         parsed = _parsed(line)
@@ -225,17 +213,3 @@ def _lines(chunk: bytes) -> Iterator[tuple[int, str]]:
         parsed = _parsed(line)
         if parsed is not None:
             yield parsed
-
-
-def write_all(fd: int, body: bytes) -> None:
-    view = memoryview(body)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -21,6 +21,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..files import Tail, write_all
+
 # Past this size the journal keeps its newer half (about 20,000 writes of one comment).
 MAX_BYTES = 1 << 20
 
@@ -47,8 +49,7 @@ class Journal:
         self.tmp_path = tmp_path
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._inode: int | None = None
-        self._offset = 0
+        self._tail = Tail(path)
         # {new modification time: (previous one, ids)}, the later entry winning.
         self._links: dict[int, tuple[int, tuple[int, ...]]] = {}
 
@@ -64,9 +65,7 @@ class Journal:
         try:
             size = os.fstat(fd).st_size
             # After a torn line (a crash mid-append), start a line of our own.
-            view = memoryview((b"\n" if size and self._ends_torn(size) else b"") + line)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, (b"\n" if size and self._ends_torn(size) else b"") + line)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -107,20 +106,11 @@ class Journal:
         return sorted(ids) if at == since else None
 
     def _read_new(self) -> None:
-        try:
-            with open(self.path, "rb") as file:
-                st = os.fstat(file.fileno())
-                with self._lock:
-                    if st.st_ino != self._inode or st.st_size < self._offset:
-                        self._inode, self._offset, self._links = st.st_ino, 0, {}
-                    file.seek(self._offset)
-                    chunk = file.read(st.st_size - self._offset)
-                    end = chunk.rfind(b"\n") + 1  # whole lines only: a writer may be appending
-                    for line in chunk[:end].splitlines():
-                        entry = parse_entry(line)
-                        if entry is not None and entry[0] < entry[1]:
-                            self._links[entry[1]] = (entry[0], entry[2])
-                    self._offset += end
-        except FileNotFoundError:
-            with self._lock:
-                self._inode, self._offset, self._links = None, 0, {}
+        with self._lock:
+            restarted, lines = self._tail.new_lines()
+            if restarted:
+                self._links = {}
+            for line in lines:
+                entry = parse_entry(line)
+                if entry is not None and entry[0] < entry[1]:
+                    self._links[entry[1]] = (entry[0], entry[2])

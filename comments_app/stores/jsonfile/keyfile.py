@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ...cooperative import blocking
 from ..contract import StoreError
+from ..files import fsync_folder
 
 KEY_BYTES = 32
 
@@ -54,11 +55,7 @@ def create(path: Path, partial: Path) -> bytes:
         finally:
             os.close(fd)
         os.replace(partial, path)
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_folder(path.parent)
     except OSError as error:
         # The first write makes the key, so to a client this is the write failing.
         raise StoreError(

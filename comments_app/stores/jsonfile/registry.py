@@ -17,7 +17,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from .ids import fsync_folder, write_all
+from ..files import fsync_folder, write_all
 
 SUFFIX = ".closed"
 

@@ -27,10 +27,11 @@ from ...model.threads import DEFAULT, tag
 from ...model.versions import VersionGone, VersionUnknown
 from ..contract import Snapshot, StoreError
 from ..feed import Changes, Page, make_changes, make_page, with_ancestors
+from ..files import fsync_folder, write_all
 from ..layout import parse_list
 from . import keyfile, registry
 from .batch import Pending, apply, written_ids
-from .ids import DEFAULT_TAG, Ids, fsync_folder
+from .ids import DEFAULT_TAG, Ids
 from .journal import Journal
 from .names import VersionNames
 from .version import MISSING, Signature, Version, parsed, signature
@@ -459,9 +460,7 @@ class ThreadFile:
         try:
             if previous.sig is not None:
                 os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
-            view = memoryview(body)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, body)
             os.utime(fd, ns=(mtime_ns, mtime_ns))
             os.fsync(fd)
             sig = signature(os.fstat(fd))
