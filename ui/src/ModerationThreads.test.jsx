@@ -1,8 +1,7 @@
-import { render, screen, waitFor, within } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
+import { screen, waitFor, within } from '@testing-library/react';
 import axe from 'axe-core';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import ModerationView from './ModerationView.jsx';
+import { describe, expect, it } from 'vitest';
+import { article, live, open, useFakeApi } from './moderationTesting.jsx';
 
 // A scripted stand-in for the moderation API with threads (the real one is
 // exercised by the browser tests in tests/): ?thread= filters, /api/threads tells
@@ -44,27 +43,9 @@ function fakeApi() {
 }
 
 let api;
-
-beforeEach(() => {
-  api = fakeApi();
-  vi.stubGlobal('fetch', vi.fn((...args) => api.fetch(...args)));
-  window.history.replaceState(null, '', '/moderate');
+useFakeApi(fakeApi, (made) => {
+  api = made;
 });
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
-const article = (author) => screen.getByRole('heading', { name: author }).closest('article');
-const live = () => document.querySelector('[aria-live]');
-
-async function open(address = '/moderate') {
-  window.history.replaceState(null, '', address);
-  const user = userEvent.setup();
-  render(<ModerationView />);
-  await screen.findByText(/^\d+ comments?/);
-  return user;
-}
 
 describe('threads in the moderation view', () => {
   it("shows each comment's thread: a link to its page, or the default thread", async () => {

@@ -1,7 +1,7 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import ModerationView from './ModerationView.jsx';
+import { article, live, open, useFakeApi } from './moderationTesting.jsx';
 
 // A scripted stand-in for the moderation API (the real one is exercised by
 // the browser tests in tests/).
@@ -44,27 +44,9 @@ function fakeApi() {
 }
 
 let api;
-
-beforeEach(() => {
-  api = fakeApi();
-  vi.stubGlobal('fetch', vi.fn((...args) => api.fetch(...args)));
-  window.history.replaceState(null, '', '/moderate');
+useFakeApi(fakeApi, (made) => {
+  api = made;
 });
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
-const article = (author) => screen.getByRole('heading', { name: author }).closest('article');
-const live = () => document.querySelector('[aria-live]');
-
-async function open(address = '/moderate') {
-  window.history.replaceState(null, '', address);
-  const user = userEvent.setup();
-  render(<ModerationView />);
-  await screen.findByText(/^\d+ comments?/);
-  return user;
-}
 
 describe('ModerationView', () => {
   it('lists every comment with its status and the buttons that apply', async () => {
