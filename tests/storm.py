@@ -7,6 +7,9 @@ thread or connection of the test's own process is inherited).
 from __future__ import annotations
 
 import os
+import signal
+import time
+from pathlib import Path
 
 
 def run(settings: dict, worker: int, rounds: int, log_path: str) -> None:
@@ -27,3 +30,22 @@ def run(settings: dict, worker: int, rounds: int, log_path: str) -> None:
                 log.write(f"delete {comment['id']} -\n")
     store.close()
     os._exit(0)
+
+
+def kill_9_once_logged(processes: list, log_path: Path, more: int, seconds: float = 60) -> bool:
+    """Wait until the log has `more` lines beyond what it had (or seconds pass), then kill -9
+    every process mid-storm and reap it; tell whether the log grew that much."""
+    before = len(log_path.read_text().splitlines()) if log_path.exists() else 0
+    deadline = time.monotonic() + seconds
+
+    def logged() -> int:
+        return len(log_path.read_text().splitlines()) if log_path.exists() else 0
+
+    while logged() < before + more and time.monotonic() < deadline:
+        time.sleep(0.01)
+    reached = logged() >= before + more
+    for process in processes:
+        os.kill(process.pid, signal.SIGKILL)
+    for process in processes:
+        process.join(10)
+    return reached

@@ -12,7 +12,6 @@ import fcntl
 import json
 import multiprocessing
 import os
-import signal
 import sys
 import threading
 import time
@@ -24,6 +23,8 @@ from comments_app.model.threads import tag
 from comments_app.stores.contract import ParentRefused
 from comments_app.stores.jsonfile import JsonFileStore
 from comments_app.stores.layout import encode_comment, encode_list, parse_list
+
+from ..storm import kill_9_once_logged
 
 THREADS = ["/a", "/b/", "/c/d", "/e%20f"]
 
@@ -58,18 +59,10 @@ def test_kill_9_in_a_storm_over_threads_keeps_every_acknowledged_comment_with_un
     log = tmp_path / "acknowledged.log"
     context = multiprocessing.get_context("spawn")
     for _ in range(3):
-        before = len(log.read_text().splitlines()) if log.exists() else 0
         processes = [context.Process(target=run_storm, args=(str(path), n, str(log))) for n in range(4)]
         for process in processes:
             process.start()
-        deadline = time.monotonic() + 60
-        while (len(log.read_text().splitlines()) if log.exists() else 0) < before + 60:
-            assert time.monotonic() < deadline, "the storm acknowledged too little"
-            time.sleep(0.01)
-        for process in processes:
-            os.kill(process.pid, signal.SIGKILL)
-        for process in processes:
-            process.join(10)
+        assert kill_9_once_logged(processes, log, 60), "the storm acknowledged too little"
     acknowledged = [json.loads(line) for line in log.read_text().splitlines()]
     files = stored(path)
     # Every acknowledged comment is on disk, in its thread, under the id it was given.

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,8 @@ import pytest
 
 from comments_app.stores.contract import ParentRefused, ThreadClosed
 from comments_app.stores.postgres import PostgresStore
+
+from ..storm import kill_9_once_logged
 
 # The tables as the release before threads made them, with what it wrote.
 BEFORE_THREADS = """
@@ -268,17 +269,10 @@ def test_kill_9_in_a_storm_over_several_threads_loses_nothing_acknowledged(pg_ur
     log = tmp_path / "acknowledged.log"
     context = multiprocessing.get_context("spawn")
     for _ in range(2):
-        before = len(read_log(log))
         processes = [context.Process(target=storm, args=(pg_url, n, str(log))) for n in range(4)]
         for process in processes:
             process.start()
-        deadline = time.monotonic() + 60
-        while len(read_log(log)) < before + 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        for process in processes:
-            os.kill(process.pid, signal.SIGKILL)
-        for process in processes:
-            process.join(10)
+        kill_9_once_logged(processes, log, 60)
         check_threads(pg_url, read_log(log))
     assert len(read_log(log)) >= 120
 

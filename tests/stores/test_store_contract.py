@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import signal
 import threading
 import time
 from pathlib import Path
@@ -465,15 +463,8 @@ def test_storm_of_adds_edits_and_deletes_from_several_processes(store_settings, 
 def test_kill_9_in_a_storm_leaves_a_valid_store_with_everything_acknowledged(store_settings, tmp_path):
     log = tmp_path / "acknowledged.log"
     for _ in range(3):
-        before = len(read_log(log))
         processes = start_storm(store_settings, log, workers=4, rounds=1000)
-        deadline = time.monotonic() + 60
-        while len(read_log(log)) < before + 40 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        for process in processes:
-            os.kill(process.pid, signal.SIGKILL)
-        for process in processes:
-            process.join(10)
+        storm.kill_9_once_logged(processes, log, 40)
         store = app_state(create_app(store_settings)).store
         check_storm(store, read_log(log), complete=False)
         store.close()
