@@ -22,7 +22,9 @@ workers = settings.web_concurrency
 # gunicorn's gevent worker, whose own refusals (a request line or headers over the limits,
 # malformed framing) are JSON in the app's error shape, not HTML (serving/worker.py).
 worker_class = "comments_app.serving.worker.Worker"
-worker_connections = 1000
+# Each open event stream (web/api/events.py) holds a connection for as long as its page is
+# open: room for COMMENTS_STREAM_LIMIT of them beside the requests of the rest of the API.
+worker_connections = settings.stream_limit + 1000
 # A client has COMMENTS_CLIENT_TIMEOUT seconds to send each request's headers (and
 # idles no longer than that between requests); submission.py gives the body as long.
 keepalive = settings.client_timeout
@@ -40,8 +42,11 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Say where the store is (and warn on an ephemeral disk), once, from the master."""
+    """Say where the store is (and warn on an ephemeral disk), once, from the master; let
+    the workers it forks hold as many connections as they are set to."""
     for level, line in startup.notes(settings):
+        server.log.log(level, line)
+    for level, line in startup.raise_open_files(worker_connections):
         server.log.log(level, line)
 
 
@@ -55,7 +60,7 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Start this worker's background jobs (the scheduled backups), once its app is loaded.
+    """Start this worker's background jobs (backups, the notifications' sender) once its app is loaded.
 
     Here, not in create_app: the tests' apps, the test client and the commands start none.
     """

@@ -20,6 +20,7 @@ from .serving import list_cache
 from .serving.application import CommentsFlask
 from .state import AppState
 from .stores import open_idempotency, open_store
+from .stores.streams import Streams
 from .web.codings import CompressedBodies
 from .web.guards.ratelimit import make_limiter
 from .web.guards.throttle import LoginThrottle
@@ -63,6 +64,7 @@ def open_state(settings: config.Settings) -> AppState:
         compressed=CompressedBodies(),
         limiter=limiter,
         throttle=LoginThrottle(limiter, settings.login_limit),
+        streams=Streams(store, settings.stream_limit, settings.stream_limit_per_client),
         readers=settings.auth_users,
         moderators=settings.admin_users,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -12,9 +13,11 @@ from flask import Flask, current_app, has_app_context
 from werkzeug.security import generate_password_hash
 
 from .config import ConfigError
+from .model.comment import stamp
 from .state import EXTENSION, AppState, app_state
 from .stores import Store, StoreError
 from .stores.backup import BadExport, encode_export, read_export, write_atomically
+from .stores.outbox import Item
 
 
 class SettingsProblem(click.ClickException):
@@ -129,6 +132,35 @@ def import_json(file: Path | None) -> None:
     click.echo(f"imported {added} comments from {path} ({present} were already there)")
 
 
+@click.command("notifications")
+@one_line_errors
+def notifications() -> None:
+    """List the outbox's items not delivered yet, pending and failed, oldest first."""
+    outbox = getattr(app_store(), "outbox", None)
+    if outbox is None:
+        raise click.ClickException("notifications are off: COMMENTS_WEBHOOK_URL is not set")
+    items = outbox.listing()
+    for item in items:
+        click.echo(describe(item))
+    failed = sum(item.failed is not None for item in items)
+    click.echo(f"{len(items) - failed} pending, {failed} failed")
+
+
+def describe(item: Item) -> str:
+    """Say one line of an item: what, when, and how its delivery goes."""
+    said = f"{item.id} {item.type} comment {item.comment.get('id')} written {when(item.created)}"
+    if item.failed is not None:
+        return f"{said}: failed {when(item.failed)} after {item.attempts} attempts: {item.error}"
+    said += f": pending, {item.attempts} attempts"
+    if item.attempts:
+        said += f", next {when(item.next_at)}, last: {item.error}"
+    return said
+
+
+def when(seconds: float) -> str:
+    return stamp(datetime.fromtimestamp(seconds, UTC))
+
+
 # How many bad items an import names: enough to see the pattern, not a screenful per item.
 SHOWN_PROBLEMS = 20
 
@@ -144,5 +176,5 @@ def refusal(path: object, error: BadExport) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for command in (hash_password, init_db, export_json, import_json):
+    for command in (hash_password, init_db, export_json, import_json, notifications):
         app.cli.add_command(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
@@ -35,6 +36,8 @@ DEFAULT_LOGIN_LIMIT = "5/minute;20/hour"
 BACKUP_EVERY_MIN = 1 / 3600
 BACKUP_EVERY_MAX = 365 * 24
 BACKUP_KEEP_MAX = 10_000
+# The most open event streams a worker may be set to hold (each one a connection).
+STREAMS_MAX = 50_000
 
 
 class ConfigError(Exception):
@@ -84,6 +87,18 @@ class Settings:
     latest: bool
     site_url: str
     thread_pattern: re.Pattern | None
+    # Event streams (web/api/events.py): the most open per worker, per client address,
+    # and the seconds between the lines that keep an idle one open.
+    stream_limit: int
+    stream_limit_per_client: int
+    stream_ping: int
+    # Notifications (notify/, jobs/notifications.py): the webhook's address ("" when off)
+    # and signing key (the bytes of COMMENTS_WEBHOOK_SECRET's base64), the server's own
+    # address for links, and the wait before a failed delivery's first retry, in seconds.
+    webhook_url: str
+    webhook_secret: bytes | None
+    public_url: str
+    notify_first_retry: float
 
 
 def defaults(environ: Mapping[str, str] = os.environ) -> dict:
@@ -123,6 +138,14 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_LATEST": "off",
         "COMMENTS_SITE_URL": "",
         "COMMENTS_THREAD_PATTERN": "",
+        "COMMENTS_STREAM_LIMIT": "5000",
+        "COMMENTS_STREAM_LIMIT_PER_CLIENT": "20",
+        # Under the idle timeouts of routers and proxies (Heroku's: 55 s).
+        "COMMENTS_STREAM_PING": "15",
+        "COMMENTS_WEBHOOK_URL": "",
+        "COMMENTS_WEBHOOK_SECRET": "",
+        "COMMENTS_PUBLIC_URL": "",
+        "COMMENTS_NOTIFY_FIRST_RETRY": "2",
         # Set by Heroku on every dyno: the disk is ephemeral there.
         "DYNO": "",
     }
@@ -178,6 +201,21 @@ def validate(config: Mapping) -> Settings:
         latest=parse_choice("COMMENTS_LATEST", config["COMMENTS_LATEST"], SWITCH) == "on",
         site_url=parse_site_url(config["COMMENTS_SITE_URL"]),
         thread_pattern=parse_thread_pattern(config["COMMENTS_THREAD_PATTERN"]),
+        stream_limit=parse_whole_number(
+            "COMMENTS_STREAM_LIMIT", config["COMMENTS_STREAM_LIMIT"], 0, STREAMS_MAX
+        ),
+        stream_limit_per_client=parse_whole_number(
+            "COMMENTS_STREAM_LIMIT_PER_CLIENT", config["COMMENTS_STREAM_LIMIT_PER_CLIENT"], 1, STREAMS_MAX
+        ),
+        stream_ping=parse_whole_number("COMMENTS_STREAM_PING", config["COMMENTS_STREAM_PING"], 1, 50),
+        webhook_url=parse_webhook_url(config["COMMENTS_WEBHOOK_URL"]),
+        webhook_secret=parse_webhook_secret(
+            config["COMMENTS_WEBHOOK_SECRET"], config["COMMENTS_WEBHOOK_URL"]
+        ),
+        public_url=parse_public_url(config["COMMENTS_PUBLIC_URL"]),
+        notify_first_retry=parse_number(
+            "COMMENTS_NOTIFY_FIRST_RETRY", config["COMMENTS_NOTIFY_FIRST_RETRY"], 0.1, 3600
+        ),
     )
 
 
@@ -548,4 +586,53 @@ def parse_redis_url(value: str) -> str:
     if url and urlsplit(url).scheme not in ("redis", "rediss"):
         scheme = urlsplit(url).scheme or "no scheme"
         raise ConfigError("REDIS_URL", f"must start with redis:// or rediss://, not {scheme}")
+    return url
+
+
+def parse_webhook_url(value: str) -> str:
+    """Return the address webhooks are POSTed to, or "" when they are off."""
+    url = str(value).strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+        raise ConfigError(
+            "COMMENTS_WEBHOOK_URL", f"{url!r} is not an http(s) address like https://example.org/hook"
+        )
+    return url
+
+
+def parse_webhook_secret(value: str, url: str) -> bytes | None:
+    """Return the webhook's signing key: COMMENTS_WEBHOOK_SECRET is whsec_ and base64 (Standard
+    Webhooks); required with COMMENTS_WEBHOOK_URL. Never echoed in the message."""
+    secret = str(value).strip()
+    if not secret:
+        if str(url).strip():
+            raise ConfigError(
+                "COMMENTS_WEBHOOK_SECRET", "must be set with COMMENTS_WEBHOOK_URL (whsec_ and base64)"
+            )
+        return None
+    if not secret.startswith("whsec_"):
+        raise ConfigError("COMMENTS_WEBHOOK_SECRET", "must start with whsec_, then the key in base64")
+    try:
+        encoded = secret.removeprefix("whsec_")
+        # Unpadded base64 too, as the standardwebhooks libraries take it.
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except ValueError:
+        raise ConfigError("COMMENTS_WEBHOOK_SECRET", "the part after whsec_ is not base64") from None
+    if len(key) < 24:
+        raise ConfigError("COMMENTS_WEBHOOK_SECRET", "the key is too short: 24 to 64 random bytes, in base64")
+    return key
+
+
+def parse_public_url(value: str) -> str:
+    """Return the comment server's own address as readers reach it, without a trailing slash; "" unset."""
+    url = str(value).strip().rstrip("/")
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            "COMMENTS_PUBLIC_URL", f"{url!r} is not the server's address like https://comments.example.org"
+        )
     return url

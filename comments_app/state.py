@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from .config import ConfigError, Settings
 from .stores.contract import Store
 from .stores.idempotency import IdempotencyRecords
+from .stores.streams import Streams
 
 if TYPE_CHECKING:
     from flask_limiter import Limiter
@@ -40,6 +41,8 @@ class AppState:
     compressed: CompressedBodies
     limiter: Limiter
     throttle: LoginThrottle
+    # The open event streams of this process and the watcher that feeds them.
+    streams: Streams
     # Who may log in: readers (COMMENTS_AUTH_USERS, or auth.protect's users) and moderators.
     readers: Mapping[str, str] = field(default_factory=dict)
     moderators: Mapping[str, str] = field(default_factory=dict)

@@ -14,6 +14,9 @@ schedule is what is on disk, a restart or a new holder neither repeats a round n
 skips one. A failed round is logged once, noted in the lock file so that the other
 workers wait too, and tried again after the job's retry delay; it never stops the service.
 
+The notifications' sender (notifications.py) is elected the same way but keeps its lock
+while it lives, delivering the store's outbox (stores/outbox.py) to notify/'s destinations.
+
 Started in each gunicorn worker by the post_worker_init hook (gunicorn.conf.py), once
 the app is loaded; stopped by the worker_exit hook, within about a second, a round cut
 off leaving no part of a file behind. Never started by create_app: the tests' apps, the
@@ -27,8 +30,10 @@ from typing import Any
 
 from flask import Flask
 
+from ..notify.webhook import Webhook
 from ..state import app_state
 from .backups import BackupJob
+from .notifications import Sender
 from .periodic import Runner
 
 __all__ = ["Runner", "start", "stop"]
@@ -38,20 +43,23 @@ __all__ = ["Runner", "start", "stop"]
 STOP_WAIT = 1.0
 
 
-def start(app: Flask, log: Any) -> list[Runner]:
+def start(app: Flask, log: Any) -> list[Runner | Sender]:
     """Start the jobs the app's settings turn on, logging to log (gunicorn's); return their runners."""
     state = app_state(app)
     settings = state.settings
-    runners = []
+    runners: list[Runner | Sender] = []
     if settings.backup_dir is not None:
         job = BackupJob(state.store, settings.backup_dir, settings.backup_every, settings.backup_keep)
         runners.append(Runner(job, log))
+    outbox = getattr(state.store, "outbox", None)
+    if outbox is not None and settings.webhook_url:
+        runners.append(Sender(outbox, Webhook(settings), log, settings.notify_first_retry))
     for runner in runners:
         runner.start()
     return runners
 
 
-def stop(runners: list[Runner]) -> None:
+def stop(runners: list[Runner | Sender]) -> None:
     """Stop the runners and wait for them, STOP_WAIT seconds at most in all."""
     deadline = time.monotonic() + STOP_WAIT
     for runner in runners:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import resource
 from urllib.parse import urlsplit, urlunsplit
 
 from ..config import Settings
@@ -37,3 +38,28 @@ def notes(settings: Settings) -> list[tuple[int, str]]:
             )
         )
     return lines
+
+
+# Files a worker holds open beside its connections: the store's files, its pool's
+# connections, the log, the listener.
+OTHER_FILES = 200
+
+
+def raise_open_files(connections: int) -> list[tuple[int, str]]:
+    """Raise this process's soft limit of open files (its workers inherit it) to what one
+    worker's connections need, within the hard limit; return what to log."""
+    needed = connections + OTHER_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        soft = raised
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        return [
+            (
+                logging.WARNING,
+                f"a worker may hold {connections} connections but may open only {soft} files "
+                f"(ulimit -n): raise the hard limit, or lower COMMENTS_STREAM_LIMIT",
+            )
+        ]
+    return []

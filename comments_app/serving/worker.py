@@ -19,6 +19,7 @@ from http import HTTPStatus
 from ssl import SSLError
 from typing import NamedTuple
 
+import gevent
 from gunicorn import util
 from gunicorn.http import errors
 from gunicorn.http.message import DEFAULT_MAX_HEADERFIELD_SIZE, MAX_HEADERS, MAX_REQUEST_LINE
@@ -26,6 +27,7 @@ from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.ggevent import GeventWorker
 
 from .. import config
+from ..stores import streams
 from ..web.errors import MESSAGES
 from ..web.headers import JSON_CACHE_CONTROL, hardening
 
@@ -151,6 +153,28 @@ class Worker(GeventWorker):
         self.limits = limits(self.cfg)
         self.answer_headers = [*hardening(config.load()), JSON_CACHE_CONTROL]
         super().init_process()
+
+    def handle_request(self, listener_name, req, sock, addr) -> None:
+        """Handle a request. A send that timed out is a client that stopped reading an
+        event stream (web/api/events.py sets the timeout): one line, no traceback, and
+        hang up. StopIteration is how gunicorn is told to close the connection."""
+        try:
+            super().handle_request(listener_name, req, sock, addr)
+        except TimeoutError:
+            self.log.info("Closed a stream whose client stopped reading")
+            raise StopIteration from None
+        if not self.alive:
+            # A request that ended after SIGTERM (an event stream stop_all ended) keeps no
+            # connection open: the worker would wait for the client's next request.
+            raise StopIteration
+
+    def handle_exit(self, sig, frame) -> None:
+        """Stop as gunicorn does on SIGTERM, and end every event stream now: a stream never
+        ends by itself, and gunicorn waits for open requests up to its graceful timeout.
+        Their clients reconnect elsewhere and resume from their Last-Event-ID."""
+        super().handle_exit(sig, frame)
+        # Out of the signal handler, as gunicorn's handle_quit does.
+        gevent.spawn(streams.stop_all)
 
     def handle_error(self, req, client, addr, exc) -> None:
         """Answer a request gunicorn refused, or failed, beneath the app."""

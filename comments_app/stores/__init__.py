@@ -16,15 +16,19 @@ __all__ = ["CommentNotFound", "Snapshot", "Store", "StoreError", "open_idempoten
 
 
 def open_store(settings: Settings) -> Store:
-    """Return the store the settings choose: PostgreSQL with DATABASE_URL, else the JSON file."""
+    """Return the store the settings choose: PostgreSQL with DATABASE_URL, else the JSON file.
+
+    With a destination for notifications (COMMENTS_WEBHOOK_URL), its writes fill its outbox.
+    """
+    notifies = bool(settings.webhook_url)
     if settings.database_url:
         # Imported here so that the file store's users never load psycopg.
         from .postgres import PostgresStore
 
-        return PostgresStore(settings.database_url, settings.db_timeout, settings.secret_key)
+        return PostgresStore(settings.database_url, settings.db_timeout, settings.secret_key, outbox=notifies)
     from .jsonfile import JsonFileStore
 
-    return JsonFileStore(settings.file, settings.secret_key)
+    return JsonFileStore(settings.file, settings.secret_key, outbox=notifies)
 
 
 def open_idempotency(settings: Settings, store: Store) -> IdempotencyRecords:

@@ -137,6 +137,10 @@ class Store(Protocol):
         """Return what changes whenever any of the threads' counts may (their files'
         signatures, their versions), cheaply and reading no thread; None when unknown."""
 
+    def change_signature(self, thread: str) -> tuple | None:
+        """Return what changes whenever the thread may have changed, cheaply and reading no
+        thread (a stat; what a listener heard); None when there is no such cheap sign."""
+
     def latest(self, limit: int) -> list[dict]:
         """Return the newest limit published comments of every thread, newest first."""
 

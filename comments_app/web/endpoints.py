@@ -22,6 +22,8 @@ LIST_PATHS = ("/api/comments", "/comments.json")
 # (serving/list_cache.py) which threads it counted and at which versions.
 COUNTS_PATH = "/api/counts"
 COUNTED = "comments.counted"
+# Where a thread's changes are pushed as they happen (Server-Sent Events).
+EVENTS_PATH = "/api/comments/events"
 # The header every list answer carries: the version a client passes back as ?since=.
 VERSION_HEADER = "Comments-Version"
 # The methods that only read (RFC 9110).

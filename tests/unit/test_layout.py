@@ -26,7 +26,7 @@ FLOORS = [
     ),
     ("comments_app.web.guards", "comments_app.web.api", "comments_app.web.pages"),
     ("comments_app.web",),
-    ("comments_app.serving", "comments_app.jobs"),
+    ("comments_app.serving", "comments_app.jobs", "comments_app.notify"),
     ("comments_app.cli",),
     ("comments_app.misconfigured", "comments_app"),
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from ...model.comment import PUBLISHED, changed, is_deleted, is_public, new_comment, tombstone
 from ..contract import CommentNotFound, ParentRefused, Snapshot, ThreadClosed
 from ..layout import append_encoded, encode_comment, encode_list, is_public_line, parent_of
+from ..outbox import Event, events_for
 from .ids import Ids
 from .version import Version
 
@@ -26,6 +27,8 @@ class Pending:
         self.details = details
         self.finished = False
         self.record: dict = {}
+        # An edit's or a deletion's record before it: its events compare the two.
+        self.before: dict | None = None
         self.snapshot: Snapshot | None = None
         self.error: Exception | None = None
 
@@ -46,6 +49,16 @@ def written_ids(batch: list[Pending]) -> list[int]:
         else:
             ids.append(pending.record["id"])
     return ids
+
+
+def batch_events(batch: list[Pending], thread: str) -> list[Event]:
+    """Return the events of a batch's stored changes, in their order, for the outbox."""
+    events: list[Event] = []
+    for pending in batch:
+        if pending.finished or not pending.record or pending.kind == "import":
+            continue
+        events.extend(events_for(pending.kind, pending.before, pending.record, thread))
+    return events
 
 
 def apply(
@@ -99,6 +112,7 @@ def apply(
         if record is None or is_deleted(record):
             pending.finish(error=CommentNotFound(comment_id))
             continue
+        pending.before = record
         if pending.kind == "delete":
             replied = any(parent_of(line) == comment_id for line in lines)
             pending.record = tombstone(comment_id, record=record, replied=replied)

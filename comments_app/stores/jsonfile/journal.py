@@ -105,6 +105,13 @@ class Journal:
                 ids.update(changed)
         return sorted(ids) if at == since else None
 
+    def followed(self, version: int) -> bool:
+        """Tell whether a later write replaced the version of this modification time: then
+        it was the file once (a killed write's version never is any entry's previous one)."""
+        self._read_new()
+        with self._lock:
+            return any(previous == version for previous, _ in self._links.values())
+
     def _read_new(self) -> None:
         with self._lock:
             restarted, lines = self._tail.new_lines()

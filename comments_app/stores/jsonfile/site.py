@@ -34,6 +34,7 @@ from ..feed import Changes, Page
 from ..layout import is_public_line, parse_list
 from . import keyfile, registry
 from .ids import DEFAULT_TAG, TAG_LENGTH, Ids
+from .outbox import FileOutbox
 from .store import ThreadFile, exclusive
 from .version import signature
 
@@ -53,8 +54,18 @@ class JsonFileStore:
 
     kind = "file"
 
-    def __init__(self, path: Path | str, secret: bytes | None = None, cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        secret: bytes | None = None,
+        cache_bytes: int = CACHE_BYTES,
+        outbox: bool = False,
+    ) -> None:
         self.path = Path(path)
+        # The notifications each write owes (outbox.py), kept when someone listens.
+        self.outbox = (
+            FileOutbox(self.path.with_name(self.path.name + ".outbox"), self._wrote) if outbox else None
+        )
         self.threads_path = self.path.with_name(self.path.name + ".threads")
         self._threads_prefix = str(self.threads_path) + os.sep
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -66,7 +77,7 @@ class JsonFileStore:
             lambda: exclusive(self.lock_path),
             lambda lock_fd: sorted(self._default.version(lock_fd).positions),
         )
-        self._default = ThreadFile(self.path, self._key, self._ids)
+        self._default = ThreadFile(self.path, self._key, self._ids, outbox=self.outbox)
         self._cache_bytes = cache_bytes
         self._files: OrderedDict[str, ThreadFile] = OrderedDict()
         self._sizes: dict[str, int] = {}
@@ -113,12 +124,16 @@ class JsonFileStore:
             if found is not None:
                 self._files.move_to_end(name)
                 return found
-        found = ThreadFile(self.threads_path / f"{name}.json", self._key, self._ids, thread)
+        found = ThreadFile(self.threads_path / f"{name}.json", self._key, self._ids, thread, self.outbox)
         with self._files_lock:
             found = self._files.setdefault(name, found)
             self._files.move_to_end(name)
             self._evict()
         return found
+
+    def _wrote(self, thread: str, version: int) -> bool:
+        """Tell whether a thread's version (its modification time, ns) was renamed in (outbox.py)."""
+        return self._file(thread).wrote(version)
 
     def _served(self, file: ThreadFile) -> None:
         """Count the bytes of the version a thread's file now holds; drop the least used past the budget."""
@@ -218,6 +233,10 @@ class JsonFileStore:
             except FileNotFoundError:
                 signatures.append(None)
         return tuple(signatures)
+
+    def change_signature(self, thread: str) -> tuple | None:
+        """Return the signature of the thread's file: a stat, nothing read."""
+        return self.counts_signature([thread])
 
     def _count(self, thread: str) -> tuple[str, tuple | None, int]:
         name, file_path = self._where(thread)

@@ -29,11 +29,13 @@ from ..contract import Snapshot, StoreError
 from ..feed import Changes, Page, make_changes, make_page, with_ancestors
 from ..files import fsync_folder, write_all
 from ..layout import parse_list
+from ..outbox import Event
 from . import keyfile, registry
-from .batch import Pending, apply, written_ids
+from .batch import Pending, apply, batch_events, written_ids
 from .ids import DEFAULT_TAG, Ids
 from .journal import Journal
 from .names import VersionNames
+from .outbox import FileOutbox
 from .version import MISSING, Signature, Version, parsed, signature
 
 
@@ -95,8 +97,17 @@ class ThreadFile:
     bytes, so that a folder this process cannot write still serves the list.
     """
 
-    def __init__(self, path: Path, key: keyfile.SiteKey, ids: Ids, thread: str = DEFAULT) -> None:
+    def __init__(
+        self,
+        path: Path,
+        key: keyfile.SiteKey,
+        ids: Ids,
+        thread: str = DEFAULT,
+        outbox: FileOutbox | None = None,
+    ) -> None:
         self.path = Path(path)
+        # Where each write puts the notifications it owes, in the write (None: nobody listens).
+        self._outbox = outbox
         self.thread = thread
         self.tag = DEFAULT_TAG if thread == DEFAULT else tag(thread)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -189,6 +200,19 @@ class ThreadFile:
 
     def delete(self, comment_id: int) -> Snapshot:
         return self._submit(Pending("delete", comment_id=comment_id)).snapshot
+
+    def wrote(self, version: int) -> bool:
+        """Tell whether the version of this modification time (ns) was renamed in: it is
+        the file, or a later write replaced it. Asked under the lock when in doubt, so
+        that a write between its outbox and its rename is not taken for a killed one."""
+        if self._renamed_in(version):
+            return True
+        with self._locked():
+            return self._renamed_in(version)
+
+    def _renamed_in(self, version: int) -> bool:
+        sig = self._stat()
+        return (sig is not None and sig[1] == version) or self._journal.followed(version)
 
     def closed(self) -> bool:
         return registry.is_closed(self.path)
@@ -418,7 +442,8 @@ class ThreadFile:
             if written is None:
                 return None
             body, last, public = written
-            sig = self._write(body, previous, lock_fd, last, public, written_ids(batch))
+            events = batch_events(batch, self.thread) if self._outbox is not None else []
+            sig = self._write(body, previous, lock_fd, last, public, written_ids(batch), events)
         version = Version(sig, body, last, self._names.name(sig, body))
         version.all_public = public
         return version
@@ -431,14 +456,21 @@ class ThreadFile:
         return taken
 
     def _write(
-        self, body: bytes, previous: Version, lock_fd: int, last: int, public: bool, ids: list[int]
+        self,
+        body: bytes,
+        previous: Version,
+        lock_fd: int,
+        last: int,
+        public: bool,
+        ids: list[int],
+        events: list[Event],
     ) -> Signature:
         """Replace the file with body atomically and durably; return the new signature."""
         # Strictly later than the version it replaces, so that a reused inode
         # number can never bring back an old signature.
         mtime_ns = max(time.time_ns(), (previous.sig[1] + 1) if previous.sig else 0)
         try:
-            return self._write_version(body, previous, lock_fd, mtime_ns, (last, int(public)), ids)
+            return self._write_version(body, previous, lock_fd, mtime_ns, (last, int(public)), ids, events)
         except OSError as error:
             with contextlib.suppress(OSError):
                 self.tmp_path.unlink(missing_ok=True)
@@ -452,10 +484,11 @@ class ThreadFile:
         mtime_ns: int,
         hinted: tuple[int, int],
         ids: list[int],
+        events: list[Event],
     ) -> Signature:
-        """Write body to the temporary file and fsync it; then the journal's entry and the
-        hint, so that no reader ever sees the new file without them; then rename it over
-        the store and fsync the folder. Return the new file's signature."""
+        """Write body to the temporary file and fsync it; then the journal's entry, the
+        outbox's events and the hint, so that no reader ever sees the new file without them;
+        then rename it over the store and fsync the folder. Return the new file's signature."""
         fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
             if previous.sig is not None:
@@ -467,6 +500,10 @@ class ThreadFile:
         finally:
             os.close(fd)
         self._journal.append(previous.mtime, sig[1], ids)
+        if events and self._outbox is not None:
+            # Before the rename: a change on disk always has its events (outbox.py
+            # drops those of a version a kill kept from being renamed in).
+            self._outbox.put(events, sig[1], time.time())
         # The hint needs no fsync: it is checked against the file's signature before use.
         self._write_hint(lock_fd, previous, (*sig, *hinted))
         os.replace(self.tmp_path, self.path)

@@ -22,7 +22,7 @@ CHANNEL = "comments_changed"
 # The NOTIFY payload that tells every thread's cache to go (an import).
 EVERY_THREAD = "*"
 # What marks the functions below as this release's: a schema without it is upgraded.
-MARK = "comments schema: threads 1, keyed adds"
+MARK = "comments schema: threads 1, keyed adds, outbox 1"
 
 # SQLSTATEs the functions raise, so that a refusal rolls back the version's bump.
 THREAD_CLOSED = "CMT01"
@@ -67,6 +67,28 @@ CREATE TABLE IF NOT EXISTS comments_version (
 INSERT INTO comments_version (epoch, version, last_id)
 SELECT md5(random()::text), 0, coalesce(max(id), 0) FROM comments
 ON CONFLICT DO NOTHING;
+-- The notifications the writes owe (stores/outbox.py), written in the write's transaction
+-- by comments_notify() when the writing connection says comments.outbox = on: a copy of
+-- the comment's row as the change left it, the event, and how its delivery goes.
+CREATE TABLE IF NOT EXISTS comments_outbox (
+    seq bigserial PRIMARY KEY,
+    item text NOT NULL UNIQUE,
+    event text NOT NULL,
+    made timestamptz NOT NULL DEFAULT now(),
+    attempts integer NOT NULL DEFAULT 0,
+    next_at timestamptz NOT NULL DEFAULT now(),
+    failed timestamptz,
+    error text,
+    id bigint NOT NULL,
+    author text NOT NULL,
+    text text NOT NULL,
+    created timestamptz,
+    status text NOT NULL,
+    edited timestamptz,
+    deleted timestamptz,
+    thread text NOT NULL,
+    parent bigint
+);
 """
 
 # Tables made before moderation lack its columns. Run only when they do, after
@@ -133,6 +155,7 @@ INDEXES = """
 CREATE INDEX IF NOT EXISTS comments_thread_id ON comments (thread, id);
 CREATE INDEX IF NOT EXISTS comments_thread_changed ON comments (thread, changed);
 CREATE INDEX IF NOT EXISTS comments_parent ON comments (parent) WHERE parent IS NOT NULL;
+CREATE INDEX IF NOT EXISTS comments_outbox_due ON comments_outbox (next_at) WHERE failed IS NULL;
 """
 
 # Lock a thread's version row and bump it (the default thread's is comments_version's),
@@ -142,6 +165,21 @@ CREATE INDEX IF NOT EXISTS comments_parent ON comments (parent) WHERE parent IS 
 # database from its transaction's commit to the end, WAL flush included, which would
 # make every write of every thread wait for each other's flush).
 FUNCTIONS = f"""
+-- Put an event of a comment's change into the outbox, with the row as it is now, when
+-- this connection's process has somewhere to send it (comments.outbox = on).
+CREATE OR REPLACE FUNCTION comments_notify(p_id bigint, p_event text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(current_setting('comments.outbox', true), '') <> 'on' THEN
+        RETURN;
+    END IF;
+    INSERT INTO comments_outbox (item, event, id, author, text, created, status, edited, deleted,
+        thread, parent)
+    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), p_event, c.id, c.author, c.text,
+        c.created, c.status, c.edited, c.deleted, c.thread, c.parent
+    FROM comments c WHERE c.id = p_id;
+END $$;
+
 CREATE OR REPLACE FUNCTION comments_bump(p_thread text, p_delta bigint,
     OUT o_epoch text, OUT o_version bigint, OUT o_closed boolean)
 LANGUAGE plpgsql AS $$
@@ -180,6 +218,9 @@ BEGIN
     o_id := nextval('comments_ids');
     INSERT INTO comments (id, author, text, created, status, changed, thread, parent)
     VALUES (o_id, p_author, p_text, p_created, p_status, o_version, p_thread, p_parent);
+    IF p_status IN ('published', 'pending') THEN
+        PERFORM comments_notify(o_id, 'comment.' || p_status);
+    END IF;
 END $$;
 
 -- Add a comment and complete its Idempotency-Key record (postgres/idempotency.py's
@@ -218,6 +259,8 @@ DECLARE
     was_public boolean;
     is_public boolean;
     delta bigint;
+    old comments%ROWTYPE;
+    new_status text;
 BEGIN
     SELECT c.thread INTO o_thread FROM comments c WHERE c.id = p_id AND c.deleted IS NULL;
     IF NOT FOUND THEN
@@ -225,20 +268,28 @@ BEGIN
     END IF;
     SELECT b.o_epoch, b.o_version INTO o_epoch, o_version FROM comments_bump(o_thread, 0) b;
     -- Read again under the thread's lock: every writer of this comment takes it first.
-    SELECT c.status = 'published' INTO was_public FROM comments c WHERE c.id = p_id AND c.deleted IS NULL;
+    SELECT * INTO old FROM comments c WHERE c.id = p_id AND c.deleted IS NULL;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no such comment' USING ERRCODE = '{NOT_FOUND}';
     END IF;
+    was_public := old.status = 'published';
     IF p_deleted IS NOT NULL THEN
         UPDATE comments c SET author = '', text = '', deleted = p_deleted, changed = o_version
         WHERE c.id = p_id;
         is_public := false;
+        PERFORM comments_notify(p_id, 'comment.deleted');
     ELSE
         UPDATE comments c SET author = coalesce(p_author, c.author), text = coalesce(p_text, c.text),
             status = coalesce(p_status, c.status), edited = coalesce(p_edited, c.edited),
             changed = o_version
         WHERE c.id = p_id
-        RETURNING c.status = 'published' INTO is_public;
+        RETURNING c.status = 'published', c.status INTO is_public, new_status;
+        IF new_status <> old.status AND new_status IN ('published', 'pending', 'hidden') THEN
+            PERFORM comments_notify(p_id, 'comment.' || new_status);
+        END IF;
+        IF coalesce(p_author, old.author) <> old.author OR coalesce(p_text, old.text) <> old.text THEN
+            PERFORM comments_notify(p_id, 'comment.edited');
+        END IF;
     END IF;
     delta := is_public::int - was_public::int;
     IF delta <> 0 AND o_thread = '' THEN
@@ -259,7 +310,8 @@ COMMENT ON FUNCTION comments_change(bigint, text, text, text, timestamptz, times
 SCHEMA_CURRENT = f"""
 SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace
         AND relname IN ('comments', 'comments_version', 'comments_secret', 'comments_threads',
-            'comments_ids', 'comments_thread_changed', 'comments_thread_id', 'comments_parent')) = 8
+            'comments_ids', 'comments_thread_changed', 'comments_thread_id', 'comments_parent',
+            'comments_outbox', 'comments_outbox_due')) = 10
     AND EXISTS (SELECT 1 FROM pg_proc p JOIN pg_description d
             ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0
         WHERE p.pronamespace = current_schema()::regnamespace AND p.proname = 'comments_change'

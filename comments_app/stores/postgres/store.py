@@ -59,6 +59,7 @@ from ..feed import MAX_CHANGES, Changes, Page, make_changes, make_page, visible
 from ..layout import append_encoded, encode_comment, encode_list
 from . import schema
 from .cache import ThreadCache, ThreadCopy, ThreadCount, parse_etag, thread_etag
+from .outbox import PostgresOutbox
 from .rows import COLUMNS, PUBLIC, REPLIED, is_public_row, parse_time, record
 
 log = logging.getLogger(__name__)
@@ -220,8 +221,12 @@ class AfterWrite(Snapshot):
 class PostgresStore:
     """The Store interface over PostgreSQL, with one connection pool per process."""
 
-    def __init__(self, url: str, timeout: float = 3.0, secret: bytes | None = None) -> None:
+    def __init__(
+        self, url: str, timeout: float = 3.0, secret: bytes | None = None, outbox: bool = False
+    ) -> None:
         self.url = url
+        # The notifications each write owes, in its transaction (outbox.py), when someone listens.
+        self.outbox = PostgresOutbox(self) if outbox else None
         self.timeout = timeout
         password = urlsplit(url).password or ""
         self._secrets = [secret for secret in {password, unquote(password)} if secret]
@@ -370,6 +375,11 @@ class PostgresStore:
                 return None
             versions.append((known.epoch, known.version))
         return tuple(versions)
+
+    def change_signature(self, thread: str) -> tuple | None:
+        """Return the listener's count of the thread's commits heard, with no query; None
+        while it is not listening."""
+        return self._cache.heard_at(thread) if self._listening else None
 
     def _read_counts(self, threads: list[str]) -> dict[str, ThreadCount]:
         """Read the threads' versions and counts (one query), and keep them."""
@@ -647,7 +657,11 @@ class PostgresStore:
                     timeout=self.timeout,
                     # Autocommit: a read is one round trip, with no ROLLBACK when the
                     # pool takes the connection back; so is a write (one function call).
-                    kwargs={"connect_timeout": max(2, round(self.timeout)), "autocommit": True},
+                    kwargs={
+                        "connect_timeout": max(2, round(self.timeout)),
+                        "autocommit": True,
+                        **self._options(),
+                    },
                     # The pool's retries back off without a cap; give each up soon
                     # so that the next request starts afresh and heals at once
                     # after a long outage.
@@ -659,6 +673,14 @@ class PostgresStore:
                 self._listener = threading.Thread(target=self._listen, name="comments-listener", daemon=True)
                 self._listener.start()
             return self._pool
+
+    def _options(self) -> dict:
+        """Return the pool's connection options: comments.outbox = on when writes fill the outbox,
+        added to those the URL sets (a search_path)."""
+        if self.outbox is None:
+            return {}
+        options = psycopg.conninfo.conninfo_to_dict(self.url).get("options") or ""
+        return {"options": f"{options} -c comments.outbox=on".strip()}
 
     def _listen(self) -> None:
         """Hear the commits every process announces; reconnect when the server goes away."""

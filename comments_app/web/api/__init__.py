@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import apidoc, comments, feeds, health, moderation, threads
+from . import apidoc, comments, events, feeds, health, moderation, threads
 
-# feeds and threads add routes to the comments blueprint: imported before it is registered.
-ROUTES_OF_COMMENTS = (feeds, threads)
+# events, feeds and threads add routes to the comments blueprint: imported before it is
+# registered.
+ROUTES_OF_COMMENTS = (events, feeds, threads)
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,8 @@
 Cheap enough for a platform that asks every few seconds: the list comes from the
 store's cache, the comments are counted once per version, and writability is asked
 of the file system or the database, never tried by writing. With automatic backups on,
-it says how old the newest one is, from one listing of their folder.
+it says how old the newest one is, from one listing of their folder; with notifications
+on, how many wait in the outbox, how many failed, and how old the oldest waiting one is.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ def backup_facts(settings: Settings) -> dict | None:
     return {"last": stamp(began), "age_seconds": age}
 
 
+def outbox_facts(store: object) -> dict | None:
+    """Return the outbox's items waiting, failed, and the age of the oldest waiting, or None
+    when nothing is sent. A late outbox does not make the answer 503 either: the log says why.
+    """
+    outbox = getattr(store, "outbox", None)
+    if outbox is None:
+        return None
+    pending, failed = outbox.counts()
+    oldest = outbox.oldest()
+    age = None if oldest is None else max(0, round(time.time() - oldest))
+    return {"pending": pending, "failed": failed, "age_seconds": age}
+
+
 @bp.get("/healthz")
 def healthz():
     state = app_state()
@@ -63,6 +77,9 @@ def healthz():
         # Asked first, so that a 503 names what stops writes even when reads fail
         # too: it is the more useful reason.
         problem = store.write_problem()
+        outbox = outbox_facts(store)
+        if outbox is not None:
+            facts["outbox"] = outbox
         snapshot = store.snapshot()
         facts.update(comments=count(snapshot), version=snapshot.etag)
     except StoreError as error:
