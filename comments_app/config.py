@@ -69,6 +69,8 @@ class Settings:
     cors_origins: tuple[str, ...]
     allowed_hosts: tuple[str, ...]
     frame_ancestors: tuple[str, ...]
+    # The sites whose pages may embed the comment box (embed.js, /embed: web/pages.py).
+    embed_origins: tuple[str, ...]
     trusted_proxies: int
     rate_limit: str
     login_limit: str
@@ -117,6 +119,7 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_SECRET_KEY": "",
         "COMMENTS_ALLOWED_HOSTS": "",
         "COMMENTS_FRAME_ANCESTORS": "",
+        "COMMENTS_EMBED_ORIGINS": "",
         "DATABASE_URL": "",
         "COMMENTS_DB_TIMEOUT": "3",
         # Heroku (which sets DYNO) puts exactly one router in front of every dyno.
@@ -185,6 +188,7 @@ def validate(config: Mapping) -> Settings:
         cors_origins=parse_origins(config["COMMENTS_CORS_ORIGINS"]),
         allowed_hosts=parse_hosts(config["COMMENTS_ALLOWED_HOSTS"]),
         frame_ancestors=parse_frame_ancestors(config["COMMENTS_FRAME_ANCESTORS"]),
+        embed_origins=check_origins("COMMENTS_EMBED_ORIGINS", split_list(config["COMMENTS_EMBED_ORIGINS"])),
         trusted_proxies=parse_count("COMMENTS_TRUSTED_PROXIES", config["COMMENTS_TRUSTED_PROXIES"], 10),
         rate_limit=parse_limits("COMMENTS_RATE_LIMIT", config["COMMENTS_RATE_LIMIT"]),
         login_limit=parse_limits("COMMENTS_LOGIN_LIMIT", config["COMMENTS_LOGIN_LIMIT"]),

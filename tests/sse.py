@@ -65,7 +65,7 @@ class EventStream:
                         current[name] = value
         # Hung up on, by either side (http.client's chunked reader, closed under it, may
         # raise anything).
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         self.events.put(dict(CLOSED, at=time.monotonic()))
 

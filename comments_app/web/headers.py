@@ -11,7 +11,10 @@ Images in comments are not rendered (the page turns them into links), so a comme
 make readers' browsers call another host; img-src 'self' backs that up.
 
 A handler that needs a different policy for its page sets the header itself: values set by
-a handler are kept.
+a handler are kept. One that sets its own Content-Security-Policy naming sites in its
+frame-ancestors decides framing by it alone (no X-Frame-Options is added): the embedded
+comment box (/embed, web/pages.py) may be framed by the sites of COMMENTS_EMBED_ORIGINS,
+and /moderate never, whatever the settings.
 """
 
 from __future__ import annotations
@@ -45,6 +48,21 @@ def content_security_policy(frame_ancestors: tuple[str, ...]) -> str:
             f"frame-ancestors {ancestors}",
         ]
     )
+
+
+def embed_policy(settings: Settings) -> str:
+    """Return the policy of the framed comment box: framed by this server and the sites of
+    COMMENTS_EMBED_ORIGINS, exactly."""
+    return content_security_policy(("'self'", *settings.embed_origins))
+
+
+def frames_allowed(policy: str | None) -> bool:
+    """Tell whether a policy's frame-ancestors lets some site frame the answer."""
+    for directive in (policy or "").split(";"):
+        name, _, sources = directive.strip().partition(" ")
+        if name.lower() == "frame-ancestors":
+            return sources.strip().lower() not in ("", "'none'")
+    return False
 
 
 def security_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
@@ -95,6 +113,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         # request, and six setdefaults scanned and checked six times (docs/performance.md).
         headers = response.headers
         present = {name.lower() for name, _ in headers.items()}
+        if "content-security-policy" in present and frames_allowed(headers.get("Content-Security-Policy")):
+            # The handler's own policy names who may frame its answer: it alone decides.
+            present.add("x-frame-options")
         missing = (
             checked if present.isdisjoint(names) else [h for h in checked if h[0].lower() not in present]
         )

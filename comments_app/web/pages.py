@@ -1,4 +1,6 @@
-"""The pages: public/ served at the site's root and /moderate, with a note when not built.
+"""The pages: public/ served at the site's root and /moderate, with a note when not built;
+the comment box other sites embed (/embed.js, the script they include, and /embed, the page
+it frames), with the counts its script reads from their pages.
 
 The build (ui/vite.config.js) leaves index-<hash>.js.br and .gz beside index-<hash>.js: a file is
 answered in the best coding the request accepts that has such a copy, with an ETag
@@ -13,13 +15,16 @@ import os
 import threading
 from pathlib import Path
 
-from flask import Blueprint, Flask, request, send_file
+from flask import Blueprint, Flask, Response, make_response, request, send_file
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
+from ..config import normal_origin
 from ..state import app_state
 from . import codings
+from .endpoints import COUNTS_PATH
+from .headers import content_security_policy, embed_policy
 
 bp = Blueprint("pages", __name__)
 
@@ -36,6 +41,9 @@ in <code>ui/</code>), then reload.</p>
 # year without revalidating. The HTML names the current assets: revalidate it every time.
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+# /embed.js keeps its name across builds (other sites' pages name it): an hour, then
+# revalidated with its ETag, so that a new build reaches every site within the hour.
+EMBED_SCRIPT = "public, max-age=3600"
 
 
 class PublicPath(PathConverter):
@@ -47,6 +55,8 @@ class PublicPath(PathConverter):
 def init_app(app: Flask) -> None:
     app.url_map.converters["public"] = PublicPath
     app.register_blueprint(bp)
+    if app_state(app).settings.embed_origins:
+        app.after_request(counts_for_embedders)
 
 
 def public_folder() -> Path:
@@ -67,8 +77,51 @@ def index():
 
 @bp.get("/moderate")
 def moderate():
-    """The moderation view; its API calls ask the browser for a moderator's login."""
-    return built_page("moderate.html")
+    """The moderation view; its API calls ask the browser for a moderator's login.
+
+    Never in a frame, whatever COMMENTS_FRAME_ANCESTORS or COMMENTS_EMBED_ORIGINS allow:
+    a framed moderator's buttons could be clicked for them (clickjacking).
+    """
+    response = make_response(built_page("moderate.html"))
+    response.headers["Content-Security-Policy"] = content_security_policy(())
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+@bp.get("/embed")
+def embedded():
+    """The comment box that embed.js frames on the sites of COMMENTS_EMBED_ORIGINS."""
+    response = make_response(built_page("widget.html"))
+    response.headers["Content-Security-Policy"] = embed_policy(app_state().settings)
+    return response
+
+
+@bp.get("/embed.js")
+def embed_script():
+    """The script other sites include: the same for every page that loads it."""
+    response = send_public("embed.js")
+    response.headers["Cache-Control"] = EMBED_SCRIPT
+    # Any page may load it, with or without crossorigin (a public script, no credentials).
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def counts_for_embedders(response: Response) -> Response:
+    """Let the pages of COMMENTS_EMBED_ORIGINS read GET /api/counts (embed.js's one request);
+    attached only when the setting names some.
+
+    Read-only and without credentials; an answer that already carries CORS headers (from
+    COMMENTS_CORS_ORIGINS) is left as it is. It varies on Origin, so no cache keeps it for
+    another site (nor the list cache, which keeps no answer that varies on more than its coding).
+    """
+    if request.path != COUNTS_PATH or request.method not in ("GET", "HEAD"):
+        return response
+    response.vary.add("Origin")
+    origin = normal_origin(request.headers.get("Origin", ""))
+    if origin in app_state().settings.embed_origins and "Access-Control-Allow-Origin" not in response.headers:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    return response
 
 
 @bp.get("/<public:filename>")

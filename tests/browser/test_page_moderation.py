@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.security import generate_password_hash
 
 from ..conftest import ROOT, require
@@ -78,14 +79,15 @@ def test_author_edits_and_deletes_their_comment_and_no_other(start_server, comme
     # Edit in place: the text field has focus, Ctrl+Enter saves, the list changes at once.
     mine.get_by_role("button", name="Edit").click()
     field = page.get_by_label("Your comment")
-    assert field.evaluate("element => element === document.activeElement")
+    # Focus lands once the form has rendered: Preact runs effects after the paint.
+    expect(field).to_be_focused()
     field.fill("The *first* draft")
     shot(page, "page-editing.png")
     field.press("Control+Enter")
     mine = article(page, "The first draft")
     mine.locator("em", has_text="first").wait_for()
     mine.get_by_text("(edited)").wait_for()
-    assert mine.get_by_role("button", name="Edit").evaluate("element => element === document.activeElement")
+    expect(mine.get_by_role("button", name="Edit")).to_be_focused()
     assert page.locator("[aria-live]").last.inner_text() == "Your comment was changed."
     [_, ann] = stored(comments_file)
     assert (ann["text"], "edited" in ann) == ("The *first* draft", True)
@@ -111,7 +113,7 @@ def test_author_edits_and_deletes_their_comment_and_no_other(start_server, comme
     assert "The *first* draft" in comments_file.read_text()
     mine.get_by_role("group", name="Delete this comment?").get_by_role("button", name="Delete").click()
     mine.wait_for(state="detached")
-    assert article(page, "Not yours").evaluate("element => element === document.activeElement")
+    expect(article(page, "Not yours")).to_be_focused()
     assert page.locator("[aria-live]").last.inner_text() == "Your comment was deleted."
     assert "draft" not in comments_file.read_text()
     stranger.get_by_text("The first draft").wait_for(state="detached")

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { renderMarkdown } from './markdown.js';
 import { exactTime, timeAgo } from './time.js';
 import { replyNote } from './tree.js';
+import { t } from './i18n.js';
 
 // The id of a comment's author heading: its buttons name it as their context.
 export function authorId(comment) {
@@ -32,7 +33,7 @@ export function InReplyTo({ item }) {
   const answered = item.inReplyTo;
   return (
     <p className="in-reply-to">
-      in reply to{' '}
+      {t('in reply to')}{' '}
       {answered ? (
         <a href={`#comment-${answered.id}`}>
           <bdi>{words}</bdi>
@@ -51,7 +52,7 @@ export function RemovedComment({ comment, now, note }) {
     <article id={`comment-${comment.id}`} tabIndex={-1} className="comment removed">
       <header>
         <h3 className="comment-author" id={authorId(comment)}>
-          comment removed
+          {t('comment removed')}
         </h3>
         <Time comment={comment} now={now} />
       </header>
@@ -82,13 +83,13 @@ export default function Comment({ comment, now, badge, note, body, footer, ref }
           <bdi>{comment.author}</bdi>
         </h3>
         {comment.pending ? (
-          <span className="comment-time">posting…</span>
+          <span className="comment-time">{t('posting…')}</span>
         ) : (
           <Time comment={comment} now={now} />
         )}
         {edited && (
-          <span className="comment-time comment-edited" title={`Edited ${exactTime(edited)}`}>
-            (edited)
+          <span className="comment-time comment-edited" title={t('Edited {time}', { time: exactTime(edited) })}>
+            {t('(edited)')}
           </span>
         )}
         {badge && (

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
 import { closesThread, fetchThread, threadFromAddress } from './api.js';
-import CommentForm from './CommentForm.jsx';
 import CommentList from './CommentList.jsx';
+import { useForms } from './forms.js';
 import PageComment from './PageComment.jsx';
 import { useComments } from './useComments.js';
 import { useMyComments } from './useMyComments.js';
+import { t } from './i18n.js';
 
 // Whether thread takes no new comments: asked once as the page opens (a named
 // thread's GET /api/threads), and learnt from a post the server refused for it.
@@ -33,6 +34,7 @@ export default function CommentBox({ pollInterval, thread: given }) {
   const { loaded, reconnecting, problem, announce, older, loadingOlder, showOlder } = feed;
   const { shown, canChange, post, edit, remove } = useMyComments(feed, { thread });
   const [closed, learnClosed] = useClosed(thread);
+  const forms = useForms();
 
   const postHere = useCallback(
     async (author, text, extras) => {
@@ -65,35 +67,35 @@ export default function CommentBox({ pollInterval, thread: given }) {
 
   return (
     <main className="comment-box">
-      <h1>Comments</h1>
+      <h1>{t('Comments')}</h1>
       {reconnecting && (
         <p className="notice" role="status">
-          Reconnecting to the server…
+          {t('Reconnecting to the server…')}
         </p>
       )}
       {problem && (
         <p className="error" role="alert">
-          {problem}
+          {t(problem)}
         </p>
       )}
       {/* For screen readers' outline: the comments' author headings (h3) sit under it. */}
-      <h2 className="visually-hidden">The conversation</h2>
+      <h2 className="visually-hidden">{t('The conversation')}</h2>
       {older && (
         <button type="button" className="older" onClick={showOlder} disabled={loadingOlder}>
-          {loadingOlder ? 'Loading older comments…' : 'Older comments'}
+          {t(loadingOlder ? 'Loading older comments…' : 'Older comments')}
         </button>
       )}
       {loaded || shown.length > 0 ? (
         <CommentList comments={shown} renderComment={renderComment} />
       ) : (
-        !problem && <p className="empty">Loading comments…</p>
+        !problem && <p className="empty">{t('Loading comments…')}</p>
       )}
       <div className="visually-hidden" aria-live="polite">
         {/* A new element for each message, so that a repeated one is read again. */}
-        <span key={announce.count}>{announce.message}</span>
+        <span key={announce.count}>{announce.message && t(announce.message)}</span>
       </div>
-      <h2 className="visually-hidden">Add a comment</h2>
-      <CommentForm onSubmit={postHere} closed={closed} />
+      <h2 className="visually-hidden">{t('Add a comment')}</h2>
+      {forms && <forms.CommentForm onSubmit={postHere} closed={closed} />}
     </main>
   );
 }

@@ -44,7 +44,7 @@ afterEach(() => {
 });
 
 async function postThroughForm(user, name, text) {
-  await user.type(screen.getByLabelText('Name'), name);
+  await user.type(await screen.findByLabelText('Name'), name);
   await user.type(screen.getByLabelText('Comment'), text);
   await user.click(screen.getByRole('button', { name: 'Post' }));
 }

@@ -24,7 +24,7 @@ export default function CommentFields({
           name="author"
           autoComplete="name"
           value={author}
-          onChange={(event) => onAuthorChange(event.target.value)}
+          onInput={(event) => onAuthorChange(event.target.value)}
           aria-invalid={Boolean(errors.author)}
           aria-describedby={errors.author ? `${id}-author-error` : undefined}
         />
@@ -42,7 +42,7 @@ export default function CommentFields({
           name="text"
           rows={4}
           value={text}
-          onChange={(event) => onTextChange(event.target.value)}
+          onInput={(event) => onTextChange(event.target.value)}
           onKeyDown={onTextKeyDown}
           aria-invalid={Boolean(errors.text)}
           aria-describedby={errors.text ? `${id}-text-error` : `${id}-hint`}

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import CommentFields from './CommentFields.jsx';
+import { currentLanguage, t } from './i18n.js';
 
 export const LIMITS = { author: 100, text: 10_000 };
 export const CLOSED_NOTE = 'This thread is closed: it takes no new comments.';
@@ -24,12 +25,19 @@ function rememberAuthor(author) {
 // Return {field: message} for what the server would refuse anyway.
 export function validate(author, text) {
   const errors = {};
-  if (!author) errors.author = 'Please enter your name.';
+  const number = (n) => n.toLocaleString(currentLanguage());
+  if (!author) errors.author = t('Please enter your name.');
   else if (author.length > LIMITS.author)
-    errors.author = `Your name is ${author.length} characters long; the limit is ${LIMITS.author}.`;
-  if (!text) errors.text = 'Please write a comment.';
+    errors.author = t('Your name is {length} characters long; the limit is {limit}.', {
+      length: number(author.length),
+      limit: number(LIMITS.author),
+    });
+  if (!text) errors.text = t('Please write a comment.');
   else if (text.length > LIMITS.text)
-    errors.text = `Your comment is ${text.length.toLocaleString('en')} characters long; the limit is ${LIMITS.text.toLocaleString('en')}.`;
+    errors.text = t('Your comment is {length} characters long; the limit is {limit}.', {
+      length: number(text.length),
+      limit: number(LIMITS.text),
+    });
   return errors;
 }
 
@@ -37,13 +45,13 @@ export function validate(author, text) {
 // A refused reply or thread says which (fields.parent, fields.thread).
 export function failureMessage(error) {
   const refused = error.fields?.parent || error.fields?.thread;
-  const message = (typeof refused === 'string' && refused) || error.message || 'The comment could not be posted.';
+  const message = (typeof refused === 'string' && refused) || error.message || t('The comment could not be posted.');
   if (error.status !== 429 || !error.retryAfter) return message;
-  const at = new Date(Date.now() + error.retryAfter * 1000).toLocaleTimeString([], {
+  const at = new Date(Date.now() + error.retryAfter * 1000).toLocaleTimeString(currentLanguage(), {
     hour: '2-digit',
     minute: '2-digit',
   });
-  return `${message}. You can post again at ${at}; your comment is kept here.`;
+  return t('{message}. You can post again at {at}; your comment is kept here.', { message: t(message), at });
 }
 
 const MAIN = {
@@ -130,18 +138,18 @@ export default function CommentForm({
 
   const cancel = onCancel && (
     <button type="button" className="secondary" onClick={onCancel}>
-      Cancel
+      {t('Cancel')}
     </button>
   );
   const submitButton = (
     <button type="submit" disabled={posting || closed}>
-      {words.submit}
+      {t(words.submit)}
     </button>
   );
   if (closed && !keptOpen) {
     return (
       <div className="closed-note" id={formId} onKeyDown={onFormKeyDown}>
-        <p className="notice">{CLOSED_NOTE}</p>
+        <p className="notice">{t(CLOSED_NOTE)}</p>
         {cancel}
       </div>
     );
@@ -151,7 +159,7 @@ export default function CommentForm({
     <form
       className={onCancel ? 'comment-form reply-form' : 'comment-form'}
       id={formId}
-      aria-label={label}
+      aria-label={label && t(label.words, label.values)}
       ref={form}
       onSubmit={submit}
       onKeyDown={onFormKeyDown}
@@ -159,8 +167,8 @@ export default function CommentForm({
     >
       <CommentFields
         id={id}
-        labels={words.labels}
-        hint={words.hint}
+        labels={{ author: t(words.labels.author), text: t(words.labels.text) }}
+        hint={t(words.hint)}
         author={author}
         onAuthorChange={setAuthor}
         text={text}
@@ -172,7 +180,7 @@ export default function CommentForm({
       />
       {/* The honeypot: off screen, out of the tab order, hidden from screen readers, never autofilled. */}
       <div className="honeypot" aria-hidden="true">
-        <label htmlFor={`${id}-website`}>Leave this empty</label>
+        <label htmlFor={`${id}-website`}>{t('Leave this empty')}</label>
         <input
           id={`${id}-website`}
           ref={honeypot}
@@ -188,7 +196,7 @@ export default function CommentForm({
           {failure}
         </p>
       )}
-      {closed && !failure && <p className="notice">{CLOSED_NOTE}</p>}
+      {closed && !failure && <p className="notice">{t(CLOSED_NOTE)}</p>}
       {cancel ? (
         <div className="buttons">
           {submitButton}

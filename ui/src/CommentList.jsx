@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import Comment, { InReplyTo, RemovedComment } from './Comment.jsx';
 import CommentBoundary from './CommentBoundary.jsx';
 import { isPlaceholder, threadItems } from './tree.js';
+import { t } from './i18n.js';
 
 // Re-render now and then so that "3 minutes ago" stays true.
 function useNow(interval = 30_000) {
@@ -19,7 +20,7 @@ const flatItems = (comments) => comments.map((comment) => ({ comment, replies: [
 
 // Whom a list of replies answers, for screen readers moving between lists.
 function repliesLabel(comment) {
-  return isPlaceholder(comment) ? 'Replies to a removed comment' : `Replies to ${comment.author}`;
+  return isPlaceholder(comment) ? t('Replies to a removed comment') : t('Replies to {name}', { name: comment.author });
 }
 
 // One level of the conversation: an ordered list, each item holding its comment and
@@ -67,7 +68,7 @@ export default function CommentList({
   const now = useNow();
   const items = useMemo(() => (flat ? flatItems(comments) : threadItems(comments)), [comments, flat]);
   if (comments.length === 0) {
-    return <p className="empty">{empty}</p>;
+    return <p className="empty">{t(empty)}</p>;
   }
   return <Items items={items} now={now} renderComment={renderComment} className="comment-list" />;
 }

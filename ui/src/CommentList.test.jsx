@@ -21,8 +21,9 @@ describe('CommentList', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     const comments = [
       { id: 1, author: 'Ann', text: 'fine' },
-      // An imported entry React cannot render: an object where a name belongs.
-      { id: 2, author: { name: 'Eve' }, text: 'broken *entry*' },
+      // An imported entry the page cannot render: a time that cannot be read as one.
+      // (An object where a name belongs no longer fails: Preact renders it as nothing.)
+      { id: 2, author: { name: 'Eve' }, text: 'broken *entry*', created: { valueOf: () => { throw new Error('unreadable'); } } },
       { id: 3, author: 'Bob', text: 'also fine' },
     ];
     render(<CommentList comments={comments} />);

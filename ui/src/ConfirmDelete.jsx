@@ -1,11 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
+import { t } from './i18n.js';
 
 // A Delete button that asks first, in place: "Delete this comment?" with
 // Delete and Keep. onConfirm() returns a promise that never rejects (the caller
 // shows its own failures); while it runs the buttons are disabled. Escape or
 // Keep puts the Delete button back, focused. describedBy: the id of what the
 // button is about (the comment's author), read with its name.
-export default function ConfirmDelete({ onConfirm, question = 'Delete this comment?', describedBy }) {
+export default function ConfirmDelete({ onConfirm, question: asked = 'Delete this comment?', describedBy }) {
+  const question = t(asked);
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const deleteButton = useRef(null);
@@ -37,7 +39,7 @@ export default function ConfirmDelete({ onConfirm, question = 'Delete this comme
         aria-describedby={describedBy}
         onClick={() => setAsking(true)}
       >
-        Delete
+        {t('Delete')}
       </button>
     );
   }
@@ -50,10 +52,10 @@ export default function ConfirmDelete({ onConfirm, question = 'Delete this comme
     >
       <span className="confirm-question">{question}</span>
       <button type="button" className="danger" onClick={confirm} disabled={busy}>
-        Delete
+        {t('Delete')}
       </button>
       <button type="button" className="secondary" ref={keepButton} onClick={() => setAsking(false)} disabled={busy}>
-        Keep
+        {t('Keep')}
       </button>
     </span>
   );

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import CommentFields from './CommentFields.jsx';
 import { validate } from './CommentForm.jsx';
+import { t } from './i18n.js';
 
 // Edit a comment in place. onSave({author, text}) returns a promise: resolved
 // when stored, rejected with the reason (error.fields for refused fields);
@@ -45,7 +46,7 @@ export default function EditForm({ comment, onSave, onCancel }) {
         setErrors(refused);
         (refused.author ? authorInput : textInput).current?.focus();
       } else {
-        setFailure(error.message || 'The comment could not be changed.');
+        setFailure(error.message || t('The comment could not be changed.'));
       }
       setSaving(false);
     }
@@ -65,8 +66,8 @@ export default function EditForm({ comment, onSave, onCancel }) {
     <form className="comment-form edit-form" ref={form} onSubmit={submit} onKeyDown={onKeyDown} noValidate>
       <CommentFields
         id={id}
-        labels={{ author: 'Your name', text: 'Your comment' }}
-        hint="Ctrl+Enter (⌘+Enter) saves, Escape cancels."
+        labels={{ author: t('Your name'), text: t('Your comment') }}
+        hint={t('Ctrl+Enter (⌘+Enter) saves, Escape cancels.')}
         author={author}
         onAuthorChange={setAuthor}
         text={text}
@@ -82,10 +83,10 @@ export default function EditForm({ comment, onSave, onCancel }) {
       )}
       <div className="buttons">
         <button type="submit" disabled={saving}>
-          Save
+          {t('Save')}
         </button>
         <button type="button" className="secondary" onClick={onCancel}>
-          Cancel
+          {t('Cancel')}
         </button>
       </div>
     </form>

@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import Comment, { authorId } from './Comment.jsx';
-import ConfirmDelete from './ConfirmDelete.jsx';
-import EditForm from './EditForm.jsx';
+import { useForms } from './forms.js';
+import { t } from './i18n.js';
 
 // Return a function that moves focus to where it should go once article has
 // left the list: the comment after it, else the one before, else the comment it
@@ -29,12 +29,14 @@ export default function EditableComment({ comment, now, canChange, onEdit, onDel
   const own = useRef(null);
   const article = ref ?? own;
   const editButton = useRef(null);
+  const forms = useForms();
 
   const wasEditing = useRef(false);
 
   // After the form closes, focus goes back to Edit (or, if the comment can no
-  // longer be changed, to the comment itself).
-  useEffect(() => {
+  // longer be changed, to the comment itself). A layout effect: it runs as the form
+  // leaves, not a frame later (Preact runs plain effects after paint).
+  useLayoutEffect(() => {
     if (wasEditing.current && !editing) (editButton.current ?? article.current)?.focus();
     wasEditing.current = editing;
   }, [editing]);
@@ -63,7 +65,7 @@ export default function EditableComment({ comment, now, canChange, onEdit, onDel
     }
   }
 
-  const badge = comment.status === 'pending' ? 'Awaiting approval' : null;
+  const badge = comment.status === 'pending' ? t('Awaiting approval') : null;
   const footer = (
     <>
       {failure && (
@@ -72,7 +74,7 @@ export default function EditableComment({ comment, now, canChange, onEdit, onDel
         </p>
       )}
       {comment.status === 'pending' && (
-        <p className="hint">Only you can see this comment until a moderator approves it.</p>
+        <p className="hint">{t('Only you can see this comment until a moderator approves it.')}</p>
       )}
       {!editing && (canChange || actions) && (
         <div className="comment-actions">
@@ -86,15 +88,15 @@ export default function EditableComment({ comment, now, canChange, onEdit, onDel
                 aria-describedby={authorId(comment)}
                 onClick={() => setEditing(true)}
               >
-                Edit
+                {t('Edit')}
               </button>
-              <ConfirmDelete onConfirm={remove} describedBy={authorId(comment)} />
+              {forms && <forms.ConfirmDelete onConfirm={remove} describedBy={authorId(comment)} />}
             </>
           )}
         </div>
       )}
     </>
   );
-  const body = editing ? <EditForm comment={comment} onSave={save} onCancel={() => setEditing(false)} /> : undefined;
+  const body = editing && forms ? <forms.EditForm comment={comment} onSave={save} onCancel={() => setEditing(false)} /> : undefined;
   return <Comment ref={article} comment={comment} now={now} badge={badge} note={note} body={body} footer={footer} />;
 }

@@ -110,7 +110,7 @@ afterEach(() => {
 });
 
 async function post(user, name, text) {
-  await user.type(screen.getByLabelText('Name'), name);
+  await user.type(await screen.findByLabelText('Name'), name);
   await user.type(screen.getByLabelText('Comment'), text);
   await user.click(screen.getByRole('button', { name: 'Post' }));
 }

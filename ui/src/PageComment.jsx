@@ -1,7 +1,8 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useLayoutEffect, useRef, useState } from 'react';
 import { authorId } from './Comment.jsx';
-import CommentForm from './CommentForm.jsx';
 import EditableComment from './EditableComment.jsx';
+import { useForms } from './forms.js';
+import { t } from './i18n.js';
 
 const REPLY_WORDS = {
   labels: { author: 'Your name', text: 'Your reply' },
@@ -20,10 +21,12 @@ export default function PageComment({ comment, now, note, canChange, onEdit, onD
   const article = useRef(null);
   const wasReplying = useRef(false);
   const formId = `${useId()}-reply`;
+  const forms = useForms();
 
   // When the form closes (posted, Cancel or Escape), the focus goes back to Reply,
-  // or to the comment when Reply is gone (the thread closed meanwhile).
-  useEffect(() => {
+  // or to the comment when Reply is gone (the thread closed meanwhile). A layout effect:
+  // it runs as the form leaves, not a frame later (Preact runs plain effects after paint).
+  useLayoutEffect(() => {
     if (wasReplying.current && !replying) (replyButton.current ?? article.current)?.focus();
     wasReplying.current = replying;
   }, [replying]);
@@ -39,7 +42,7 @@ export default function PageComment({ comment, now, note, canChange, onEdit, onD
       aria-describedby={authorId(comment)}
       onClick={() => setReplying((open) => !open)}
     >
-      Reply
+      {t('Reply')}
     </button>
   );
 
@@ -55,10 +58,10 @@ export default function PageComment({ comment, now, note, canChange, onEdit, onD
         onDelete={onDelete}
         actions={actions || null}
       />
-      {replying && (
-        <CommentForm
+      {replying && forms && (
+        <forms.CommentForm
           formId={formId}
-          label={`Reply to ${comment.author}`}
+          label={{ words: 'Reply to {name}', values: { name: comment.author } }}
           words={REPLY_WORDS}
           onSubmit={onReply}
           onPosted={() => setReplying(false)}

@@ -32,7 +32,7 @@ export function ThreadFilter({ thread, seen, onChange }) {
         list={`${id}-threads`}
         value={draft}
         placeholder="every thread"
-        onChange={(event) => setDraft(event.target.value)}
+        onInput={(event) => setDraft(event.target.value)}
         aria-invalid={Boolean(error)}
         aria-describedby={error ? `${id}-error` : undefined}
       />

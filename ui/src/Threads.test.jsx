@@ -303,7 +303,7 @@ describe('replying', () => {
     api.fetch = ((real) => (url, options = {}) => (options.method === 'POST' ? new Promise(() => {}) : real(url, options)))(
       api.fetch,
     );
-    await user.type(screen.getByLabelText('Name'), 'Zoe');
+    await user.type(await screen.findByLabelText('Name'), 'Zoe');
     await user.type(screen.getByLabelText('Comment'), 'Slow');
     await user.click(screen.getByRole('button', { name: 'Post' }));
     expect(within(article('Slow')).queryByRole('button', { name: 'Reply' })).toBeNull();

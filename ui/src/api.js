@@ -1,7 +1,8 @@
-// The comments API: the list with ETag revalidation, posting a comment, and
-// changing or deleting one (its author with the Comment-Token the post answered).
+// The comments API's reads: the list with ETag revalidation, its pages and changes, a
+// thread's state; and the errors every call shares. The writes are in writes.js.
 
 import { FIRST_PAGE, nextLink } from './feed.js';
+import { t } from './i18n.js';
 
 export const COMMENTS_URL = '/api/comments';
 export const THREADS_URL = '/api/threads';
@@ -41,7 +42,7 @@ export class ApiError extends Error {
 }
 
 export async function errorFrom(response) {
-  let message = `The server answered ${response.status}.`;
+  let message = t('The server answered {status}.', { status: response.status });
   let fields = {};
   try {
     const body = await response.json();
@@ -53,25 +54,6 @@ export async function errorFrom(response) {
   const seconds = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
   return new ApiError(response.status, message, fields, Number.isFinite(seconds) ? seconds : null);
 }
-
-// The id at the end of a Location such as /api/comments/42, or null.
-function idFrom(location) {
-  const match = /\/(\d+)$/.exec(location || '');
-  return match ? Number(match[1]) : null;
-}
-
-// A fresh Idempotency-Key: random, unguessable, the same for every retry of one submission.
-export function newIdempotencyKey() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-// Waits before retrying a POST whose connection failed: the server may have stored it,
-// and the same Idempotency-Key makes the retry answer what it answered.
-export const POST_RETRY_DELAYS_MS = [500, 2000];
-
-const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Resolve to {notModified: true} when etag is still current, else {comments, etag}.
 // A network failure rejects with a TypeError, as fetch does.
@@ -86,75 +68,6 @@ export async function fetchComments(etag, { signal } = {}) {
   if (response.status === 304) return { notModified: true, etag };
   if (!response.ok) throw await errorFrom(response);
   return { comments: await response.json(), etag: response.headers.get('ETag') };
-}
-
-// Post a comment (a reply when parent is a comment's id, in thread when given), asking for the new comment alone (Prefer: return=minimal)
-// rather than the whole list. Resolve to {id, token} and one of: comment, when
-// it waits for a moderator (202, "status": "pending"); published, the stored
-// comment, when the server applied the preference; comments and etag, the
-// updated list, when it did not (a tutorial's server answers the list).
-// website is the form's honeypot field: people leave it empty. A network failure
-// is retried with the same Idempotency-Key, so the comment is stored once at most.
-export async function postComment(
-  author,
-  text,
-  { website = '', parent = null, thread = null, retryDelays = POST_RETRY_DELAYS_MS } = {},
-) {
-  const key = newIdempotencyKey();
-  const fields = { author, text };
-  if (parent !== null && parent !== undefined) fields.parent = parent;
-  if (website) fields.website = website;
-  const payload = JSON.stringify(fields);
-  let response;
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      response = await fetch(withThread(COMMENTS_URL, thread), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Prefer: 'return=minimal', 'Idempotency-Key': `"${key}"` },
-        body: payload,
-        credentials: 'same-origin',
-      });
-      break;
-    } catch (error) {
-      if (!(error instanceof TypeError) || attempt >= retryDelays.length) throw error;
-      await wait(retryDelays[attempt]);
-    }
-  }
-  if (!response.ok) throw await errorFrom(response);
-  const token = response.headers.get('Comment-Token');
-  const body = await response.json();
-  if (response.status === 202) return { id: body.id, token, comment: body };
-  if (/\breturn=minimal\b/i.test(response.headers.get('Preference-Applied') ?? '') && !Array.isArray(body)) {
-    return { id: body.id, token, published: body };
-  }
-  // A server without Location (a tutorial's): the newest comment with these words.
-  const id =
-    idFrom(response.headers.get('Location')) ??
-    body.filter((c) => c.author === author && c.text === text).at(-1)?.id ??
-    null;
-  return { id, token, comments: body, etag: response.headers.get('ETag') };
-}
-
-// Change the author's own comment ({text} and/or {author}); resolve to the comment.
-export async function editComment(id, token, fields) {
-  const response = await fetch(`${COMMENTS_URL}/${id}`, {
-    method: 'PATCH',
-    headers: { 'Content-Type': 'application/json', 'Comment-Token': token },
-    body: JSON.stringify(fields),
-    credentials: 'same-origin',
-  });
-  if (!response.ok) throw await errorFrom(response);
-  return response.json();
-}
-
-// Delete the author's own comment.
-export async function deleteComment(id, token) {
-  const response = await fetch(`${COMMENTS_URL}/${id}`, {
-    method: 'DELETE',
-    headers: { 'Comment-Token': token },
-    credentials: 'same-origin',
-  });
-  if (!response.ok) throw await errorFrom(response);
 }
 
 // Resolve to {comments, next, version, etag} for a page of the list: the first page

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, closesThread, fetchPage, postComment, threadFromAddress, withThread } from './api.js';
+import { ApiError, closesThread, fetchPage, threadFromAddress, withThread } from './api.js';
+import { postComment } from './writes.js';
 
 let fetchMock;
 

@@ -1,26 +1,36 @@
 // Comment text is Markdown; its HTML is sanitized before it reaches the DOM.
 //
 // Any stored text must render, quickly, whatever it holds: comments also arrive by
-// import or straight from the database, not only through the form. markdown-it
-// parses without unbounded recursion and stops nesting at maxNesting; a text that
-// nests that deep is no real comment (a quote in a list in a quote is three levels),
-// so it is shown as plain text, whole, instead of cut where the nesting stopped.
+// import or straight from the database, not only through the form. The renderer (marked,
+// chosen for its weight: docs/page.md) recurses once per level of nesting, so a text is
+// measured first, in one linear pass, and one that nests MAX_NESTING levels deep (no real
+// comment does: a quote in a list in a quote is three) is shown as plain text, whole,
+// without ever reaching the parser. The parsed tokens are measured again, and whatever
+// the parser may still trip on costs the comment its formatting, nothing more.
 import DOMPurify from 'dompurify';
-import MarkdownIt from 'markdown-it';
+import { Marked } from 'marked';
 
 export const MAX_NESTING = 20;
 
 const escapeHtml = (value) =>
   String(value).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-const md = new MarkdownIt({ html: false, linkify: true, breaks: true, maxNesting: MAX_NESTING });
-
-// No images: an image from another host would tell it who reads the page.
-md.renderer.rules.image = (tokens, index) => {
-  const token = tokens[index];
-  const href = token.attrGet('src') ?? '';
-  return `<a href="${escapeHtml(href)}">${escapeHtml(token.content || href)}</a>`;
-};
+const md = new Marked({
+  async: false,
+  gfm: true,
+  breaks: true,
+  renderer: {
+    // No images: an image from another host would tell it who reads the page.
+    image({ href, text }) {
+      const label = text || href || '';
+      return `<a href="${escapeHtml(href ?? '')}">${escapeHtml(label)}</a>`;
+    },
+    // Raw HTML is shown as the text it is, never parsed as markup.
+    html({ text }) {
+      return escapeHtml(text);
+    },
+  },
+});
 
 const ALLOWED_TAGS = [
   'a', 'b', 'blockquote', 'br', 'code', 'del', 'em', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6',
@@ -36,15 +46,44 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   const href = node.getAttribute('href');
   if (href !== null && !SAFE_URL.test(href.trim())) node.removeAttribute('href');
   node.setAttribute('rel', 'nofollow ugc noopener noreferrer');
+  // In another site's frame (the embedded widget) a link opens a tab of its own, rather than
+  // a whole site inside the frame.
+  if (window.parent !== window) node.setAttribute('target', '_blank');
 });
 
-// The deepest nesting in a token stream, inline tokens included.
-function deepest(tokens) {
-  let level = 0;
-  for (const token of tokens) {
-    level = Math.max(level, token.level, token.children ? deepest(token.children) : 0);
+// Markers that open a container at a line's start: a quote, a bullet, a numbered item.
+const CONTAINER = /^[ \t]{0,3}(?:>|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))[ \t]?/;
+// Runs of inline delimiters that would open as many nested spans (a rule drawn with a long
+// line of them opens nothing: only a run followed by text counts).
+const INLINE_RUN = new RegExp(`[*_~]{${MAX_NESTING},}(?=[^*_~\\s])|\\[{${MAX_NESTING},}`);
+// Indentation that deep only comes from lists nested past the limit (or code nobody reads).
+const DEEP_INDENT = new RegExp(`^[ \\t]{${MAX_NESTING * 4},}`, 'm');
+
+// How many containers a line opens at its start, counted up to the limit.
+function lineDepth(line) {
+  let depth = 0;
+  let rest = line;
+  for (let match = CONTAINER.exec(rest); match && depth < MAX_NESTING; match = CONTAINER.exec(rest)) {
+    depth += 1;
+    rest = rest.slice(match[0].length);
   }
-  return level;
+  return depth;
+}
+
+// Tell, in one pass over the text, whether it nests too deep to give to the parser.
+function tooDeep(text) {
+  if (INLINE_RUN.test(text) || DEEP_INDENT.test(text)) return true;
+  return text.split('\n').some((line) => lineDepth(line) >= MAX_NESTING - 1);
+}
+
+// The deepest nesting in a token tree, list items and table cells included.
+function deepest(tokens, level = 0) {
+  let most = level;
+  for (const token of tokens ?? []) {
+    most = Math.max(most, deepest(token.tokens, level + 1), deepest(token.items, level + 1));
+    if (most >= MAX_NESTING) return most;
+  }
+  return most;
 }
 
 function plainText(text) {
@@ -52,11 +91,11 @@ function plainText(text) {
 }
 
 function markdownHtml(text) {
+  if (tooDeep(text)) return plainText(text);
   try {
-    const env = {};
-    const tokens = md.parse(text, env);
+    const tokens = md.lexer(text);
     if (deepest(tokens) >= MAX_NESTING - 1) return plainText(text);
-    return md.renderer.render(tokens, md.options, env);
+    return md.parser(tokens);
   } catch {
     // Whatever a parser may still trip on costs this comment its formatting, nothing more.
     return plainText(text);
@@ -72,6 +111,12 @@ export function renderMarkdown(text) {
 // Return safe HTML for one line of Markdown (the API reference's table cells): inline
 // elements only, no paragraph around them.
 export function renderInlineMarkdown(text) {
-  const html = md.renderInline(String(text ?? ''));
+  const line = String(text ?? '');
+  let html;
+  try {
+    html = tooDeep(line) ? escapeHtml(line) : md.parseInline(line);
+  } catch {
+    html = escapeHtml(line);
+  }
   return DOMPurify.sanitize(html, { ALLOWED_TAGS, ALLOWED_ATTR, ADD_ATTR: ['rel'] });
 }

@@ -11,9 +11,11 @@ const KEY = 'comments.mine';
 // sooner when the server refuses it.
 export const EDIT_WINDOW = 15 * 60 * 1000;
 
-// When localStorage cannot be used (private mode, storage full), the page
-// remembers in memory until it is closed.
+// When localStorage cannot be used (private mode, storage full, a frame of another
+// site), the page remembers in memory until it is closed; in the embedded widget the host
+// page keeps a copy too (keepWith: each save is handed to keeper).
 let memory = null;
+let keeper = null;
 
 function isEntry(entry) {
   return (
@@ -45,6 +47,7 @@ export function loadMine(now = Date.now()) {
 export function saveMine(entries) {
   if (memory !== null) {
     memory = entries;
+    keeper?.(entries);
     return;
   }
   try {
@@ -68,7 +71,29 @@ export function touchesMine(event) {
   return event.key === KEY || event.key === null;
 }
 
+// Remember in memory from now on (never in this origin's localStorage), handing every
+// save to keep(entries): the embedded widget's host keeps them (embed/connection.js).
+export function keepWith(entries, keep) {
+  memory = entries ?? {};
+  keeper = keep;
+}
+
+// Add the entries the host kept (their JSON) to those remembered, as if another tab had
+// written them: the page hears a storage event. The ones remembered meanwhile win.
+export function mergeMine(json) {
+  let kept;
+  try {
+    kept = JSON.parse(json || '{}');
+  } catch {
+    return;
+  }
+  if (kept === null || typeof kept !== 'object' || Array.isArray(kept)) return;
+  memory = { ...kept, ...(memory ?? {}) };
+  window.dispatchEvent(new StorageEvent('storage', { key: KEY }));
+}
+
 // For tests: use localStorage again.
 export function resetMemory() {
   memory = null;
+  keeper = null;
 }

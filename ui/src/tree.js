@@ -4,6 +4,8 @@
 // (the top-level comments being the first); a deeper reply is shown at the last
 // level, after the comment it descends from, saying whom it answers.
 
+import { t } from './i18n.js';
+
 export const MAX_LEVELS = 3;
 
 // The id a comment answers, or null for a top-level comment.
@@ -75,9 +77,9 @@ function itemsAt(nodes, level, maxLevels) {
 // The words that say whom an item answers, or null when its place says it.
 export function replyNote(item) {
   if (item.inReplyTo) {
-    return isPlaceholder(item.inReplyTo) ? 'a removed comment' : item.inReplyTo.author;
+    return isPlaceholder(item.inReplyTo) ? t('a removed comment') : item.inReplyTo.author;
   }
-  return item.orphan ? 'an earlier comment' : null;
+  return item.orphan ? t('an earlier comment') : null;
 }
 
 // Return the list without the comment id: in its place a placeholder while replies

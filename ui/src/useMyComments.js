@@ -2,24 +2,8 @@
 // answers), remembering their Comment-Tokens, and changing or deleting them
 // while the server still accepts the token.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { deleteComment, editComment, postComment } from './api.js';
-import { EDIT_WINDOW, loadMine, touchesMine, updateMine } from './myComments.js';
-import { withoutComment } from './tree.js';
-
-const AFTER_APPROVAL = 'It will appear for everyone once a moderator approves it.';
-const PENDING_NOTE = `Your comment was received. ${AFTER_APPROVAL}`;
-
-// Why a change was refused, for the person who asked for it; final when the
-// server refused the token (expired, or the comment is gone), which is then forgotten.
-function refusal(error, action) {
-  if (error.status === 401) return new Error(`${action} needs a login. Reload the page to sign in.`);
-  if (error.status !== 403 && error.status !== 404) return error;
-  const reason =
-    error.status === 403
-      ? `This comment can no longer be changed from this page (the server said: ${error.message}).`
-      : 'This comment is no longer there.';
-  return Object.assign(new Error(reason), { final: true });
-}
+import { loadForms } from './forms.js';
+import { loadMine, touchesMine, updateMine } from './myComments.js';
 
 // feed: what useComments returns. Return {shown, canChange, post, edit, remove}:
 // shown is the list to render (the server's, then comments that wait for a
@@ -54,6 +38,9 @@ export function useMyComments({ comments, accept, addOwn, change, say }, { threa
   useEffect(() => {
     const onStorage = (event) => touchesMine(event) && setMine(loadMine());
     window.addEventListener('storage', onStorage);
+    // What changed between the first render and now is read once more: the embedding
+    // page's answer (embed/connection.js) may have come in between.
+    setMine(loadMine());
     return () => window.removeEventListener('storage', onStorage);
   }, []);
 
@@ -71,75 +58,20 @@ export function useMyComments({ comments, accept, addOwn, change, say }, { threa
     }
   }, [comments, mine, update]);
 
+  // The work itself comes with the forms (writes.js): no first comment waits for it.
   const post = useCallback(
-    async (author, text, extras = {}) => {
-      const parent = extras.parent ?? null;
-      const temporary = { id: `posting-${crypto.randomUUID()}`, author, text, parent, pending: true };
-      setPosting((list) => [...list, temporary]);
-      try {
-        const result = await postComment(author, text, { ...extras, thread });
-        if (result.id !== null && (result.token || result.comment)) {
-          const entry = { token: result.token || null, expires: Date.now() + EDIT_WINDOW };
-          if (result.comment) entry.comment = { parent, ...result.comment, thread: thread ?? undefined };
-          update((entries) => ({ ...entries, [result.id]: entry }));
-        }
-        if (result.comment) say(PENDING_NOTE);
-        else if (result.published) addOwn(result.published);
-        else accept(result.comments, result.etag, result.id);
-      } catch (error) {
-        if (error.status === 401) throw new Error('Posting needs a login. Reload the page to sign in.');
-        throw error;
-      } finally {
-        setPosting((list) => list.filter((c) => c !== temporary));
-      }
-    },
+    async (author, text, extras = {}) =>
+      (await loadForms()).postMine({ thread, update, setPosting, accept, addOwn, say }, author, text, extras),
     [accept, addOwn, say, thread, update],
   );
 
   const edit = useCallback(
-    async (id, fields) => {
-      const entry = mine[id];
-      if (!entry?.token) throw new Error('This comment can no longer be changed from this page.');
-      let changed;
-      try {
-        changed = await editComment(id, entry.token, fields);
-      } catch (error) {
-        if (error.status === 403 || error.status === 404) forget(id);
-        throw refusal(error, 'Changing a comment');
-      }
-      if (entry.comment || changed.status === 'pending') {
-        // Waiting for a moderator (under pre-moderation an author's edit goes
-        // back to the queue): only this page's memory can show it.
-        const waiting = { ...entry.comment, ...changed, thread: thread ?? undefined };
-        update((entries) => ({ ...entries, [id]: { ...entries[id], comment: waiting } }));
-        if (!entry.comment) {
-          change((list) => withoutComment(list, id));
-          say(`Your comment was changed. ${AFTER_APPROVAL}`);
-          return;
-        }
-      } else {
-        change((list) => list.map((c) => (c.id === id ? { ...c, ...changed } : c)));
-      }
-      say('Your comment was changed.');
-    },
+    async (id, fields) => (await loadForms()).editMine({ mine, thread, update, forget, change, say }, id, fields),
     [mine, change, forget, say, thread, update],
   );
 
   const remove = useCallback(
-    async (id) => {
-      const entry = mine[id];
-      if (!entry?.token) throw new Error('This comment can no longer be deleted from this page.');
-      try {
-        await deleteComment(id, entry.token);
-      } catch (error) {
-        if (error.status === 403 || error.status === 404) forget(id);
-        throw refusal(error, 'Deleting a comment');
-      }
-      forget(id);
-      // A comment with replies keeps its place, as the server keeps it.
-      change((list) => withoutComment(list, id));
-      say('Your comment was deleted.');
-    },
+    async (id) => (await loadForms()).removeMine({ mine, forget, change, say }, id),
     [mine, change, forget, say],
   );
 
