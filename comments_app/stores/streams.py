@@ -44,8 +44,9 @@ MAX_QUEUED = 64
 # default is to wait 3 s before reconnecting, which the first line also says).
 RETRY = b"retry: 3000\n"
 PING = b": ping\n\n"
-# How many times a reader's catching up is tried again when a write lands while it is.
-CATCH_UP_TRIES = 5
+# How many times a reader's catching up is tried again when a write lands while it is;
+# a thread written faster than that gets a reset (the client loads its page again).
+CATCH_UP_TRIES = 20
 
 
 class StreamRefused(Exception):

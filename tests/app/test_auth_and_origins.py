@@ -44,6 +44,25 @@ def test_auth_scope(comments_file, scope, get_needs_login):
     assert client.get("/api/comments", headers=basic("alice", "s3cret")).status_code == 200
 
 
+def test_a_login_for_reading_guards_the_event_stream_too(comments_file):
+    client = make_client(comments_file, COMMENTS_AUTH_USERS=f"alice:{HASH}", COMMENTS_AUTH_SCOPE="all")
+    refused = client.get("/api/comments/events?thread=/a")
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == 'Basic realm="Comments"'
+
+
+# The contract check reads whole bodies, and a stream's never ends.
+@pytest.mark.outside_contract
+def test_with_the_login_the_event_stream_opens(comments_file):
+    client = make_client(comments_file, COMMENTS_AUTH_USERS=f"alice:{HASH}", COMMENTS_AUTH_SCOPE="all")
+    # Only its head is read.
+    opened = client.get("/api/comments/events?thread=/a", headers=basic("alice", "s3cret"), buffered=False)
+    assert opened.status_code == 200
+    assert opened.headers["Content-Type"] == "text/event-stream"
+    assert next(opened.response).startswith(b"retry: 3000\n")
+    opened.close()
+
+
 def test_auth_off_by_default(client):
     assert client.post("/api/comments", data={"author": "a", "text": "b"}).status_code == 201
 

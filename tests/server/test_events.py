@@ -195,17 +195,19 @@ def test_a_reader_that_stops_reading_is_dropped_and_never_holds_up_the_others(si
     try:
         with EventStream(reader.url, f"{EVENTS}?thread={thread}") as stream:
             stream.next()
-            # More than the stalled readers' buffers hold, on both sides of their sockets.
+            # More than the stalled readers' buffers hold, on both sides of their sockets:
+            # their senders now wait on full sockets.
             text = "x" * 9_000
-            posted = {}
-            for n in range(45):
-                added = post(writer.url, thread, f"{n} {text}").json()[-1]["id"]
-                posted[added] = time.monotonic()
-            while posted:
+            filling = {post(writer.url, thread, f"{n} {text}").json()[-1]["id"] for n in range(45)}
+            while filling:
+                filling -= {comment["id"] for comment in stream.next(timeout=5)["data"]["comments"]}
+            # Meanwhile (before they are hung up on) each new comment reaches the others at once.
+            for n in range(5):
+                posted = time.monotonic()
+                added = post(writer.url, thread, f"Small {n}").json()[-1]["id"]
                 event = stream.next(timeout=5)
-                for comment in event["data"]["comments"]:
-                    waited = event["at"] - posted.pop(comment["id"])
-                    assert waited < 2, f"comment {comment['id']} took {waited:.2f} s"
+                assert [comment["id"] for comment in event["data"]["comments"]] == [added]
+                assert event["at"] - posted < 1, f"comment {n} took {event['at'] - posted:.2f} s"
         # Every stalled reader is hung up on, a few seconds after its socket filled up
         # (and not before: reading it now would make it a reader again).
         closed = eventually(lambda: reader.output().count(DROPPED), len(stalled), seconds=20)
@@ -279,3 +281,35 @@ def test_sigterm_ends_every_stream_at_once(start_server, tmp_path):
     assert closed < 3, closed
     assert exited < 5, (closed, exited)
     assert "graceful timeout" not in server.output()
+
+
+def test_two_instances_on_one_database_deliver_each_others_changes(start_server, pg_url, tmp_path):
+    settings = {"DATABASE_URL": pg_url, "COMMENTS_FILE": str(tmp_path / "untouched.json")}
+    first = start_server(workers=2, **settings)
+    second = start_server(workers=2, **settings)
+    streams = [
+        EventStream(server.url, f"{EVENTS}?thread=/pg") for server in (first, second) for _ in range(3)
+    ]
+    try:
+        for stream in streams:
+            assert stream.next()["event"] == "version"
+        # Through LISTEN/NOTIFY: a post on either instance reaches the streams of both.
+        added = [
+            post(server.url, "/pg", f"Through {n}").json()[-1]["id"]
+            for n, server in enumerate((first, second))
+        ]
+        for stream in streams:
+            seen: list[int] = []
+            while len(seen) < 2:
+                event = stream.next()
+                assert event["event"] == "changes"
+                seen += [comment["id"] for comment in event["data"]["comments"]]
+            assert seen == added
+        # Resuming on the other instance from an event id one instance sent.
+        last = event["id"]
+        missed = post(first.url, "/pg", "While away").json()[-1]["id"]
+        with EventStream(second.url, f"{EVENTS}?thread=/pg", {"Last-Event-ID": last}) as resumed:
+            assert [comment["id"] for comment in resumed.next()["data"]["comments"]] == [missed]
+    finally:
+        for stream in streams:
+            stream.close()
