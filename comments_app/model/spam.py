@@ -4,7 +4,8 @@
   that fills it is a bot's: it is kept with the status "spam" (moderators see it and may
   publish a false positive) and answered like a success, so the bot learns nothing.
 - A comment with more than COMMENTS_MAX_LINKS links is held as "pending" for a moderator.
-  Links are counted as the page renders them (ui/src/markdown.js: markdown-it with linkify),
+  Links are counted as the page renders them (ui/src/markdown.js: marked, GitHub's flavour, whose autolinks
+  link bare addresses),
   never fewer: a count that missed some would let them past the limit.
 """
 
@@ -28,7 +29,7 @@ _LABEL = r"(?:[^\[\]\\]|\\[\s\S])*"
 _SCHEME = r"https?://|ftp://|mailto:[\w.+-]*@?|(?<![\w./])www\."
 # Every alternative is one rendered link at most, and consumes no more than it must, so that
 # what it leaves may be counted as well: a label, an autolink's or an address's rest is only
-# looked at (lookaheads), since markdown-it may link an address inside what it does not.
+# looked at (lookaheads), since the renderer may link an address inside what it does not.
 _TOKENS = re.compile(
     "|".join(
         (
@@ -46,12 +47,12 @@ _TOKENS = re.compile(
     ),
     re.IGNORECASE,
 )
-# A reference definition: "[label]:" (anywhere: more than markdown-it accepts, never fewer).
+# A reference definition: "[label]:" (anywhere: more than a Markdown renderer accepts, never fewer).
 _DEFINITION = re.compile(rf"\\[!-/:-@\[-`{{-~]|\[({_LABEL})\]:")
 
 
 def _normalized(label: str) -> str:
-    """Return a label as markdown-it compares them: whitespace folded, case ignored."""
+    """Return a label as Markdown compares them: whitespace folded, case ignored."""
     return " ".join(label.split()).lower().upper()
 
 
