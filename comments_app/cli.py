@@ -16,7 +16,7 @@ from .config import ConfigError
 from .model.comment import stamp
 from .state import EXTENSION, AppState, app_state
 from .stores import Store, StoreError
-from .stores.backup import BadExport, encode_export, read_export, write_atomically
+from .stores.backup import BadExport, closed_threads, encode_export, read_export, write_atomically
 from .stores.outbox import Item
 
 
@@ -89,8 +89,12 @@ def init_db() -> None:
 @one_line_errors
 def export_json(file: Path | None) -> None:
     """Write every comment, moderation state included, to FILE (atomically) or standard output."""
-    records = app_store().export_records()
-    body = encode_export(records)
+    store = app_store()
+    # Closed before the records are read: a thread reopened meanwhile is restored closed,
+    # which a moderator sees, rather than open.
+    closed = store.closed_threads()
+    records = store.export_records()
+    body = encode_export(records, closed)
     if file is None or str(file) == "-":
         try:
             stdout = click.get_binary_stream("stdout")
@@ -125,11 +129,19 @@ def import_json(file: Path | None) -> None:
         records = read_export(body)
     except BadExport as error:
         raise click.ClickException(refusal(path, error)) from None
+    closed = closed_threads(records)
     try:
         added, present = store.import_records(records)
     except StoreError as error:
         raise click.ClickException(f"{error.detail}; nothing was imported") from None
-    click.echo(f"imported {added} comments from {path} ({present} were already there)")
+    try:
+        for thread in sorted(closed):
+            store.close_thread(thread, True)
+    except StoreError as error:
+        message = f"{error.detail}; the comments were imported, not every closed thread"
+        raise click.ClickException(message) from None
+    closing = f"; {len(closed)} threads closed" if closed else ""
+    click.echo(f"imported {added} comments from {path} ({present} were already there){closing}")
 
 
 @click.command("notifications")

@@ -48,9 +48,10 @@ class BackupJob:
         """Write a backup of the store as it is now, then remove the oldest beyond keep."""
         # Named by the time it began: every comment acknowledged before is in it.
         began = datetime.now(UTC)
+        closed = blocking(self.store.closed_threads)
         records = blocking(self.store.export_records)
         path = self.folder / backup_name(began)
-        removed, kept = blocking(self._write, path, records, stopped)
+        removed, kept = blocking(self._write, path, records, closed, stopped)
         said = f"backup {path}: {len(records)} comments"
         if removed:
             said += f"; removed the oldest: {', '.join(removed)}"
@@ -59,14 +60,14 @@ class BackupJob:
         return said
 
     def _write(
-        self, path: Path, records: list[dict], stopped: Callable[[], bool]
+        self, path: Path, records: list[dict], closed: list[str], stopped: Callable[[], bool]
     ) -> tuple[list[str], list[str]]:
         """Write the backup, then rotate; return the names removed and those that could not be.
 
         Called holding the lock.
         """
         self._remove_leftovers()
-        write_atomically(path, encode_export(records), stopped)
+        write_atomically(path, encode_export(records, closed), stopped)
         return self._rotate()
 
     def _remove_leftovers(self) -> None:

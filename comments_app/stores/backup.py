@@ -3,7 +3,9 @@
 An export is the list of every record a store keeps (see base.normalize): published
 comments, comments with another status, edit times and tombstones, oldest first, in
 the layout the JSON store writes. So an export is also a valid COMMENTS_FILE, and a
-tutorial's comments.json is a valid import. Each store reads one consistent version
+tutorial's comments.json is a valid import. A record keeps its thread and the comment it
+answers (its parent); each record of a thread the moderators closed says so
+(`"thread_closed": true`), and an import closes that thread again. Each store reads one consistent version
 (export_records) and merges records in one transaction (import_records): what is
 its own; the rest is here, the names of the automatic backups (jobs/backups.py) included.
 """
@@ -17,13 +19,16 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..model import threads
 from ..model.comment import MAX_ID, STATUSES, is_deleted, normalize, stamp
 from ..model.validation import LIMITS, clean_comment
 from .files import fsync_folder
 from .layout import encode_comment, encode_list, parse_list
 
 # What a record may hold; anything else in an imported file is left out.
-FIELDS = ("id", "author", "text", "created", "edited", "status", "deleted")
+FIELDS = ("id", "author", "text", "created", "edited", "status", "deleted", "thread", "parent")
+# The mark of a record whose thread was closed when the export was taken.
+CLOSED = "thread_closed"
 TIMES = ("created", "edited", "deleted")
 # An imported id must leave a next one: with MAX_ID imported, every PostgreSQL POST
 # failed (bigint out of range) and the JSON store gave out an id nothing could reach.
@@ -41,9 +46,27 @@ BACKUP_LEFTOVER = re.compile(r"\.comments-\d{8}T\d{6}Z\.json\.\d+\.tmp")
 CHUNK = 1 << 20
 
 
-def encode_export(records: Iterable[Mapping]) -> bytes:
-    """Return records as an export's bytes: one record a line."""
-    return encode_list(encode_comment(normalize(record)) for record in records)
+def encode_export(records: Iterable[Mapping], closed: Iterable[str] = ()) -> bytes:
+    """Return records as an export's bytes, one record a line; those of the closed threads
+    marked so."""
+    closed = set(closed)
+    return encode_list(encode_comment(_marked(normalize(record), closed)) for record in records)
+
+
+def _marked(record: dict, closed: set[str]) -> dict:
+    # One spelling on every store: a comment that answers none has no parent key.
+    if "parent" in record and record["parent"] is None:
+        record = {key: value for key, value in record.items() if key != "parent"}
+    return {**record, CLOSED: True} if record.get("thread", threads.DEFAULT) in closed else record
+
+
+def closed_threads(records: list[dict]) -> set[str]:
+    """Take the closed threads' marks off imported records; return those threads."""
+    closed = set()
+    for record in records:
+        if record.pop(CLOSED, False):
+            closed.add(record.get("thread", threads.DEFAULT))
+    return closed
 
 
 def read_export(body: bytes) -> list[dict]:
@@ -89,6 +112,13 @@ def checked_record(item: Mapping) -> dict:
     """
     record = {field: item[field] for field in FIELDS if field in item and item[field] is not None}
     record["id"] = checked_id(item.get("id"))
+    _check_conversation(record)
+    closed = item.get(CLOSED) is True
+    checked = _checked_fields(record)
+    return {**checked, CLOSED: True} if closed else checked
+
+
+def _checked_fields(record: dict) -> dict:
     for field in TIMES:
         if field in record:
             record[field] = stamp(parse_time(field, record[field]))
@@ -106,6 +136,22 @@ def checked_record(item: Mapping) -> dict:
     if errors:
         raise ValueError(": " + "; ".join(errors.values()))
     return normalize({**record, **cleaned})
+
+
+def _check_conversation(record: dict) -> None:
+    """Check a record's thread (kept in its one spelling) and parent; raise ValueError."""
+    if "thread" in record:
+        if not isinstance(record["thread"], str):
+            raise ValueError(" has a thread that is not a string")
+        try:
+            record["thread"] = threads.normalize(record["thread"])
+        except threads.ThreadRefused as error:
+            raise ValueError(f" has a thread that is not a page's path: {error}") from None
+        if record["thread"] == threads.DEFAULT:
+            del record["thread"]
+    parent = record.get("parent")
+    if parent is not None and (type(parent) is not int or not 1 <= parent < record["id"]):
+        raise ValueError(" has a parent that is not the id of an earlier comment")
 
 
 def checked_id(comment_id: object) -> int:

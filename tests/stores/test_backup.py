@@ -212,3 +212,32 @@ def test_an_import_leaves_room_for_the_next_id(new_store, tmp_path, kind):
     assert added.headers["Location"] == f"/api/comments/{MAX_ID}"
     assert [c["id"] for c in client.get("/api/comments").get_json()] == [MAX_ID - 1, MAX_ID]
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(("source", "target"), [("file", "postgresql"), ("postgresql", "file")])
+def test_threads_replies_and_closed_threads_survive_a_backup(new_store, tmp_path, source, target):
+    origin = new_store(source)
+    store = app_state(create_app(origin)).store
+    try:
+        top = store.add("Ann", "On a page", thread="/blog/a/")[0]["id"]
+        store.add("Bob", "A reply", thread="/blog/a/", parent=top)
+        store.add("Cy", "Elsewhere", thread="/blog/b/")
+        store.add("Dee", "In the default thread")
+        store.close_thread("/blog/a/", True)
+    finally:
+        store.close()
+    backup = tmp_path / "backup.json"
+    export(origin, str(backup))
+
+    copy = new_store(target)
+    assert "1 threads closed" in import_file(copy, backup)
+    assert export(copy) == backup.read_bytes()
+    client = create_app(copy).test_client()
+    page = client.get("/api/comments", query_string={"thread": "/blog/a/"}).get_json()
+    assert [(c["text"], c.get("parent")) for c in page] == [("On a page", None), ("A reply", top)]
+    assert [
+        c["text"] for c in client.get("/api/comments", query_string={"thread": "/blog/b/"}).get_json()
+    ] == ["Elsewhere"]
+    assert [c["text"] for c in client.get("/api/comments").get_json()] == ["In the default thread"]
+    assert client.get("/api/threads", query_string={"thread": "/blog/a/"}).get_json()["closed"] is True
+    assert client.get("/api/threads", query_string={"thread": "/blog/b/"}).get_json()["closed"] is False
