@@ -23,7 +23,8 @@ const preact = [
 
 // Not in the shared chunk: the pages' entries, the modules only /moderate and /api/docs use,
 // embed.js, which stands alone, the German and French catalogs (each loaded by the page that
-// speaks it) and the forms (loaded once the comments show: src/forms.js).
+// speaks it), the forms (loaded once the comments show: src/forms.js) and the event stream
+// (loaded after the first page: src/stream.js).
 const OWN_PAGES = new RegExp(
   [
     'main\\.jsx',
@@ -40,6 +41,7 @@ const OWN_PAGES = new RegExp(
     'EditForm',
     'ConfirmDelete',
     'writes',
+    'stream',
   ]
     .map((name) => `[\\\\/]src[\\\\/]${name}`)
     .join('|'),
@@ -56,7 +58,8 @@ export default defineConfig({
         defineAlgorithm('gzip', { level: 9 }),
         defineAlgorithm('brotliCompress', { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
       ],
-      threshold: 1024,
+      // Every file, however small: the server then answers every coding from a file.
+      threshold: 0,
       logLevel: 'silent',
     }),
   ],

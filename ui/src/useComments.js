@@ -1,20 +1,25 @@
 // The list of comments as the server has it: the newest page loaded, older pages
-// on demand (the Link header's next), then polled for the changes since the
-// version held (?since=, with If-None-Match), paused while the tab is hidden,
-// backed off while the server is unreachable, with what the page should say about it.
+// on demand (the Link header's next), then the changes since the version held: pushed by
+// the server's event stream (stream.js, loaded after the first page; docs/page.md), else
+// polled (?since=, with If-None-Match), paused while the tab is hidden, backed off while
+// the server is unreachable, with what the page should say about it.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { fetchChanges, fetchPage, pageUrl } from './api.js';
 import { applyChanges, FIRST_PAGE, MAX_PAGE, prependPage } from './feed.js';
+import { t } from './i18n.js';
 import { conversationCount, isPlaceholder, parentOf } from './tree.js';
 
 export const POLL_INTERVAL = 2_000;
 export const MAX_BACKOFF = 30_000;
+// Event streams that never work before the page polls for good.
+export const STREAM_TRIES = 3;
 
 const LOGIN_NEEDED = 'Reading and posting comments here needs a login. Reload the page to sign in.';
 
 function announcement(fresh) {
-  if (fresh.length === 1) return `New ${parentOf(fresh[0]) === null ? 'comment' : 'reply'} from ${fresh[0].author}.`;
-  return `${fresh.length} new comments.`;
+  const name = fresh[0].author;
+  if (fresh.length > 1) return t('{count} new comments.', { count: fresh.length });
+  return parentOf(fresh[0]) === null ? t('New comment from {name}.', { name }) : t('New reply from {name}.', { name });
 }
 
 // What is new to announce: comments and replies others wrote, not a removed one's place.
@@ -26,9 +31,9 @@ const othersNew = (fresh, mine) => fresh.filter((c) => !mine.has(c.id) && !isPla
 // accept(list, etag, ownId) takes a list the server answered to this page (ownId,
 // the comment this page just posted, is not announced as new); addOwn(comment)
 // adds the comment this page just posted, when the server answered it alone
-// (the next poll brings the others' and the list's ETag); change(update)
+// (the next poll or event brings the others' and the list's version); change(update)
 // applies a change this page made on the server to the list at once, and asks
-// the server for its list now; say(message) puts message in the live region
+// the server for its list now (unless the event stream will bring it); say(message) puts message in the live region
 // (announce: {message, count}, count telling a repeated message from the last).
 // thread: the thread shown (null: the default thread), named in every request.
 export function useComments({ pollInterval = POLL_INTERVAL, thread = null } = {}) {
@@ -140,6 +145,40 @@ export function useComments({ pollInterval = POLL_INTERVAL, thread = null } = {}
     let stopped = false;
     let delay = pollInterval;
     let controller = null;
+    // Closes the event stream the page follows; while there is one, nothing polls.
+    let stream = null;
+    // The stream cannot be used (no EventSource; refused, unreachable or held back
+    // STREAM_TRIES times in a row): poll.
+    let polling = !window.EventSource;
+    let failures = 0;
+
+    function follow() {
+      stream = () => {};
+      import('./stream.js').then((module) => {
+        if (stopped || !stream) return;
+        stream = module.follow({
+          thread,
+          since: version.current,
+          onChanges: (answer) => acceptChanges({ ...answer, etag: null }),
+          onReset: () => {
+            // The server no longer knows the version held: the newest page, then a new stream.
+            stream = null;
+            version.current = null;
+            poll();
+          },
+          onFail: (worked) => {
+            // Poll now, and follow again at the next poll unless STREAM_TRIES streams in a
+            // row never worked.
+            stream = null;
+            failures = worked ? 0 : failures + 1;
+            polling = true;
+            if (failures < STREAM_TRIES) setTimeout(() => (polling = false), pollInterval / 2);
+            poll();
+          },
+          onDown: setReconnecting,
+        });
+      });
+    }
 
     async function poll() {
       clearTimeout(timer);
@@ -160,11 +199,12 @@ export function useComments({ pollInterval = POLL_INTERVAL, thread = null } = {}
         setReconnecting(false);
         setProblem('');
         delay = pollInterval;
+        if (!polling) return follow();
       } catch (error) {
         if (error.name === 'AbortError') return;
         if (error.status === 400 && error.fields?.thread) {
           // The page's address names no thread the server takes: asking again cannot help.
-          setProblem(`This page's address names no thread: ${error.fields.thread}`);
+          setProblem(t("This page's address names no thread: {thread}", { thread: error.fields.thread }));
           return;
         }
         if (error.status === 410 || (error.status === 400 && version.current !== null)) {
@@ -190,6 +230,7 @@ export function useComments({ pollInterval = POLL_INTERVAL, thread = null } = {}
     }
 
     function onVisibility() {
+      if (stream) return;
       if (document.hidden) {
         clearTimeout(timer);
         timer = null;
@@ -201,7 +242,7 @@ export function useComments({ pollInterval = POLL_INTERVAL, thread = null } = {}
     }
 
     pollAfter.current = (after) => {
-      if (stopped) return;
+      if (stopped || stream) return;
       controller?.abort();
       clearTimeout(timer);
       timer = setTimeout(poll, after);
@@ -211,6 +252,7 @@ export function useComments({ pollInterval = POLL_INTERVAL, thread = null } = {}
     return () => {
       stopped = true;
       pollAfter.current = () => {};
+      stream?.();
       clearTimeout(timer);
       controller?.abort();
       document.removeEventListener('visibilitychange', onVisibility);

@@ -40,6 +40,10 @@ export default [
   'Markdown ist möglich. Strg+Enter (⌘+Enter) sendet.',
   // Name
   'Name',
+  // New comment from {name}.
+  'Neuer Kommentar von {name}.',
+  // New reply from {name}.
+  'Neue Antwort von {name}.',
   // No comments yet. Be the first!
   'Noch keine Kommentare. Schreiben Sie den ersten!',
   // Older comments
@@ -88,6 +92,8 @@ export default [
   'Dieser Kommentar kann von dieser Seite aus nicht mehr gelöscht werden.',
   // This comment is no longer there.
   'Diesen Kommentar gibt es nicht mehr.',
+  // This page's address names no thread: {thread}
+  'Die Adresse dieser Seite nennt keine Diskussion: {thread}',
   // This thread is closed: it takes no new comments.
   'Diese Diskussion ist geschlossen: Sie nimmt keine neuen Kommentare an.',
   // Your comment
@@ -120,6 +126,8 @@ export default [
   'gerade eben',
   // posting…
   'wird gesendet …',
+  // {count} new comments.
+  '{count} neue Kommentare.',
   // {message}. You can post again at {at}; your comment is kept here.
   '{message}. Sie können um {at} wieder schreiben; Ihr Kommentar bleibt hier erhalten.',
 ];

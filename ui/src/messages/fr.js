@@ -40,6 +40,10 @@ export default [
   'Markdown accepté. Ctrl+Entrée (⌘+Entrée) publie.',
   // Name
   'Nom',
+  // New comment from {name}.
+  'Nouveau commentaire de {name}.',
+  // New reply from {name}.
+  'Nouvelle réponse de {name}.',
   // No comments yet. Be the first!
   'Pas encore de commentaire. Soyez le premier !',
   // Older comments
@@ -88,6 +92,8 @@ export default [
   'Ce commentaire ne peut plus être supprimé depuis cette page.',
   // This comment is no longer there.
   'Ce commentaire n’existe plus.',
+  // This page's address names no thread: {thread}
+  'L’adresse de cette page ne nomme aucune discussion : {thread}',
   // This thread is closed: it takes no new comments.
   'Cette discussion est close : elle n’accepte plus de commentaires.',
   // Your comment
@@ -120,6 +126,8 @@ export default [
   'à l’instant',
   // posting…
   'publication…',
+  // {count} new comments.
+  '{count} nouveaux commentaires.',
   // {message}. You can post again at {at}; your comment is kept here.
   '{message}. Vous pourrez publier de nouveau à {at} ; votre commentaire est gardé ici.',
 ];

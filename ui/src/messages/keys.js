@@ -23,6 +23,8 @@ export default [
   'Markdown works. Ctrl+Enter (⌘+Enter) posts, Escape cancels.',
   'Markdown works. Ctrl+Enter (⌘+Enter) posts.',
   'Name',
+  'New comment from {name}.',
+  'New reply from {name}.',
   'No comments yet. Be the first!',
   'Older comments',
   'Older comments could not be loaded. Try again.',
@@ -47,6 +49,7 @@ export default [
   'This comment can no longer be changed from this page.',
   'This comment can no longer be deleted from this page.',
   'This comment is no longer there.',
+  "This page's address names no thread: {thread}",
   'This thread is closed: it takes no new comments.',
   'Your comment',
   'Your comment is {length} characters long; the limit is {limit}.',
@@ -63,5 +66,6 @@ export default [
   'in reply to',
   'just now',
   'posting…',
+  '{count} new comments.',
   '{message}. You can post again at {at}; your comment is kept here.',
 ];

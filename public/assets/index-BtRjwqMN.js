@@ -1,1 +1,0 @@
-import{A as e,S as t,b as n,i as r,u as i,w as a}from"./shared-pccL-MuG.js";await t(n(new URLSearchParams(window.location.search).get(`lang`))),a(document.getElementById(`root`)).render(i(e,{children:i(r,{})}));

@@ -1,1 +1,0 @@
-import{S as e,b as t,i as n,n as r,r as i,t as a,u as o,w as s}from"./shared-pccL-MuG.js";var c=i(),l=document.getElementById(`root`);a(c),r(l,c.origin),await e(t(c.lang)),s(l).render(o(n,{thread:c.thread}));
