@@ -58,6 +58,10 @@ class StreamRefused(Exception):
         self.retry_after = retry_after
 
 
+class Stopping(Exception):
+    """The process is shutting down: the client should reconnect (elsewhere) at once."""
+
+
 def event(kind: str, data: bytes, event_id: str | None = None) -> bytes:
     """Encode one event: its id (a version), its name, and its data a line per JSON line."""
     head = b"" if event_id is None else b"id: %s\n" % event_id.encode()
@@ -213,7 +217,7 @@ class Streams:
     def _join(self, reader: Reader) -> Watched:
         with self._lock:
             if self._stopping:
-                raise StreamRefused(503, "this server is restarting: connect again", 3)
+                raise Stopping
             if self._open >= self.limit:
                 raise StreamRefused(503, f"this server holds its most open streams ({self.limit})", 5)
             if self._clients[reader.client] >= self.per_client:
@@ -247,7 +251,9 @@ class Streams:
         for _ in range(CATCH_UP_TRIES):
             self._refresh(watched, force=True)
             if since is None or since == watched.version:
-                return b"" if since is not None else version_event("version", watched.version)
+                # Said to a client that resumes too: the first event comes at once, so that
+                # a proxy that holds events back is noticed (ui/src/stream.js).
+                return version_event("version", watched.version)
             if not VERSION_FORM.fullmatch(since):
                 return version_event("reset", watched.version)
             try:
@@ -255,7 +261,9 @@ class Streams:
             except (VersionUnknown, VersionGone):
                 return version_event("reset", watched.version)
             if changes.version == watched.version:
-                return b"" if changes.empty else event("changes", changes.body, changes.version)
+                if changes.empty:
+                    return version_event("version", watched.version)
+                return event("changes", changes.body, changes.version)
             # A write landed between the two reads: send it to the others, then try again.
         return version_event("reset", watched.version)
 

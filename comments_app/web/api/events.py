@@ -17,7 +17,7 @@ from flask import current_app, request
 
 from ...model.versions import VERSION_FORM
 from ...state import app_state
-from ...stores.streams import Reader, StreamRefused, Streams
+from ...stores.streams import RETRY, Reader, Stopping, StreamRefused, Streams
 from .. import endpoints, threads
 from ..errors import APIError, error_response
 from ..guards.ratelimit import client_key
@@ -31,6 +31,12 @@ STALL_SECONDS = 5.0
 # reader is never noticed.
 SEND_BUFFER = 64 * 1024
 RESUME_HEADER = "Last-Event-ID"
+HEADERS = (
+    ("Content-Type", "text/event-stream"),
+    ("Cache-Control", "no-cache"),
+    # nginx (and platforms built on it) would otherwise hold the events back.
+    ("X-Accel-Buffering", "no"),
+)
 
 
 class Stream:
@@ -71,17 +77,15 @@ def comment_events():
         response = error_response(refused.status, str(refused))
         response.headers["Retry-After"] = str(refused.retry_after)
         return response
+    except Stopping:
+        # A stream that ends at once: EventSource reconnects by itself (to another worker
+        # or instance) and resumes by Last-Event-ID, which it would not after a 503.
+        return current_app.response_class(RETRY + b"\n", headers=HEADERS)
     stream = Stream(state.streams, reader, head, state.settings.stream_ping)
     if sock is not None:
         sock.settimeout(STALL_SECONDS)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-    headers = [
-        ("Content-Type", "text/event-stream"),
-        ("Cache-Control", "no-cache"),
-        # nginx (and platforms built on it) would otherwise hold the events back.
-        ("X-Accel-Buffering", "no"),
-    ]
-    return current_app.response_class(stream, headers=headers, direct_passthrough=True)
+    return current_app.response_class(stream, headers=HEADERS, direct_passthrough=True)
 
 
 def aborter(sock: socket.socket | None) -> Callable[[], None] | None:
