@@ -141,6 +141,10 @@ class Store(Protocol):
         """Return what changes whenever the thread may have changed, cheaply and reading no
         thread (a stat; what a listener heard); None when there is no such cheap sign."""
 
+    def site_signature(self) -> tuple | None:
+        """Return what changes whenever any thread may have changed, as cheaply (one or two
+        stats; a counter the listener keeps); None when it cannot vouch for that now."""
+
     def latest(self, limit: int) -> list[dict]:
         """Return the newest limit published comments of every thread, newest first."""
 

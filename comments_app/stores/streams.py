@@ -23,8 +23,8 @@ import logging
 import threading
 import time
 import weakref
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 
 from ..model.versions import VERSION_FORM, VersionGone, VersionUnknown
 from .contract import Store, StoreError
@@ -85,7 +85,8 @@ class Reader:
         # Ends the connection at once (a send it is blocked in fails): for a reader that
         # stopped reading, whose sender may be waiting on a full socket.
         self.abort = abort
-        self.queue: deque[bytes] = deque()
+        # A list, not a deque: a deque's first block costs half a kilobyte per stream.
+        self.queue: list[bytes] = []
         self.wake = threading.Event()
         self.closed = False
         # Whether the reader is counted among the open streams (until it leaves).
@@ -111,18 +112,18 @@ class Reader:
         self.queue.clear()
         self.wake.set()
 
-    def events(self, ping: float) -> Iterator[bytes]:
-        """Yield what to send, as it comes: the queued events together, or a ping after
-        ping seconds of nothing; return once closed."""
+    def next_chunk(self, ping: float) -> bytes | None:
+        """Wait for what to send next: the queued events together, or a ping after ping
+        seconds of nothing; None once the reader is closed."""
         while not self.closed:
             if not self.wake.wait(ping):
-                yield PING
-                continue
+                return PING
             self.wake.clear()
-            if self.queue and not self.closed:
-                sent = b"".join(self.queue) if len(self.queue) > 1 else self.queue[0]
-                self.queue.clear()
-                yield sent
+            queue = self.queue
+            if queue and not self.closed:
+                self.queue = []
+                return b"".join(queue) if len(queue) > 1 else queue[0]
+        return None
 
 
 class Watched:
@@ -165,6 +166,8 @@ class Streams:
         self._open = 0
         self._stopping = False
         self._watcher: threading.Thread | None = None
+        # The store's site signature when the watcher last looked at every thread.
+        self._site: tuple | None = None
         # How many events were encoded, and handed to readers: for /healthz and the tests.
         self.encoded = 0
         self.delivered = 0
@@ -321,6 +324,11 @@ class Streams:
                     self._watcher = None
                     return
                 watched_now = list(self._threads.values())
+            # Nothing written anywhere since every thread was looked at: one stat or none,
+            # however many threads are watched.
+            site = self.store.site_signature()
+            if site is not None and site == self._site:
+                continue
             for watched in watched_now:
                 try:
                     with watched.lock:
@@ -330,3 +338,7 @@ class Streams:
                     log.warning("streams: cannot read thread changes now: %s", error.detail)
                 except Exception:
                     log.exception("streams: reading a thread's changes failed")
+                else:
+                    continue
+                site = None  # a thread not brought up to date: look again at the next tick
+            self._site = site

@@ -23,6 +23,7 @@ import itertools
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,6 +46,10 @@ CACHE_THREADS = 4096
 # How many ids latest() looks at, at most, for each comment it returns: hidden and
 # deleted comments are passed over, up to this bound.
 LATEST_SCAN = 20
+# How old the newest modification time must be for site_signature to vouch for it:
+# timestamps come from a clock that may tick only every few milliseconds, so a change
+# made in the same tick as the last look would not move them.
+SETTLED_NS = 1_000_000_000
 # Enough of a thread's file to hold its first record, nearly always.
 FIRST_RECORD_BYTES = 1 << 16
 
@@ -233,6 +238,20 @@ class JsonFileStore:
             except FileNotFoundError:
                 signatures.append(None)
         return tuple(signatures)
+
+    def site_signature(self) -> tuple | None:
+        """Return the modification times of the default thread's file and of the threads'
+        folder (a thread's file renamed in changes the folder's); None while either changed
+        within SETTLED_NS, which the file system's clock may not tell apart from later."""
+        stamps = []
+        for path in (self.path, self.threads_path):
+            try:
+                stamps.append(os.stat(path).st_mtime_ns)
+            except FileNotFoundError:
+                stamps.append(0)
+        if time.time_ns() - max(stamps) < SETTLED_NS:
+            return None
+        return tuple(stamps)
 
     def change_signature(self, thread: str) -> tuple | None:
         """Return the signature of the thread's file: a stat, nothing read."""

@@ -117,6 +117,10 @@ class ThreadCache:
     def _fresh(self, thread: str, checked: int) -> bool:
         return checked >= self._everything_at and checked >= self._heard.get(thread, 0)
 
+    def heard_count(self) -> tuple[int]:
+        """Return what moves whenever a commit of any thread is heard."""
+        return (self.count,)
+
     def heard_at(self, thread: str) -> tuple[int, int]:
         """Return what moves whenever a commit of the thread is heard (or of every thread)."""
         return self._heard.get(thread, 0), self._everything_at

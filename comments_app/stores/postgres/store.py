@@ -376,6 +376,11 @@ class PostgresStore:
             versions.append((known.epoch, known.version))
         return tuple(versions)
 
+    def site_signature(self) -> tuple | None:
+        """Return the listener's count of commits heard, with no query; None while it is
+        not listening."""
+        return self._cache.heard_count() if self._listening else None
+
     def change_signature(self, thread: str) -> tuple | None:
         """Return the listener's count of the thread's commits heard, with no query; None
         while it is not listening."""

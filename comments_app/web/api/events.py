@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from flask import current_app, request
 
@@ -41,22 +41,28 @@ HEADERS = (
 
 class Stream:
     """The body of one stream: its first bytes, then its reader's events; closing it (the
-    server does, however the stream ends) forgets the reader."""
+    server does, however the stream ends) forgets the reader. An iterator of its own, not
+    a generator: a few hundred bytes less for each of thousands of idle streams."""
+
+    __slots__ = ("_head", "_ping", "_reader", "_streams")
 
     def __init__(self, streams: Streams, reader: Reader, head: bytes, ping: int) -> None:
         self._streams = streams
         self._reader = reader
-        self._events = self._all(head, ping)
-
-    def _all(self, head: bytes, ping: int) -> Iterator[bytes]:
-        yield head
-        yield from self._reader.events(ping)
+        self._head: bytes | None = head
+        self._ping = ping
 
     def __iter__(self) -> Stream:
         return self
 
     def __next__(self) -> bytes:
-        return next(self._events)
+        head, self._head = self._head, None
+        if head is not None:
+            return head
+        chunk = self._reader.next_chunk(self._ping)
+        if chunk is None:
+            raise StopIteration
+        return chunk
 
     def close(self) -> None:
         self._streams.close(self._reader)
