@@ -46,6 +46,7 @@ from bench.abuse import measure_limits  # noqa: E402
 from bench.byid import measure_by_id  # noqa: E402
 from bench.mixed import measure_mixed  # noqa: E402
 from bench.site import measure_site  # noqa: E402
+from bench.streams import measure_streams  # noqa: E402
 from comments_app.stores.jsonfile import JsonFileStore  # noqa: E402
 from comments_app.stores.layout import encode_comment, encode_list  # noqa: E402
 from comments_app.stores.postgres import PostgresStore  # noqa: E402
@@ -67,6 +68,8 @@ EXTRAS = os.environ.get("BENCH_EXTRAS", "1") != "0"
 MIXED = os.environ.get("BENCH_MIXED", "1")
 # A site's threads at scale (bench/site.py): 1 runs it after the rest, 0 skips it, only runs it alone.
 SITE = os.environ.get("BENCH_SITE", "1")
+# Event streams (bench/streams.py): 1 runs it after the rest, 0 skips it, only runs it alone.
+STREAMS = os.environ.get("BENCH_STREAMS", "1")
 MODES = os.environ.get("BENCH_MODES", "GET,304,POST").split(",")
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
@@ -239,6 +242,8 @@ def main() -> int:
         return section_only(mixed_section, work, "mixed.md")
     if SITE == "only":
         return section_only(site_section, work, "site.md")
+    if STREAMS == "only":
+        return section_only(streams_section, work, "streams.md")
     cluster = Cluster(fsync=True).init().start()
     runs: dict[tuple[int, str, str], list[float]] = {}
     errors: list[str] = []
@@ -273,6 +278,8 @@ def main() -> int:
         report += "\n" + mixed_section(work)
     if SITE != "0":
         report += "\n" + site_section(work)
+    if STREAMS != "0":
+        report += "\n" + streams_section(work)
     print(report)
     (RESULTS / "latest.md").write_text(report)
     print(f"\n(saved to {RESULTS / 'latest.md'})")
@@ -297,6 +304,15 @@ def section_only(section: Callable[[Path], str], work: Path, name: str) -> int:
     (RESULTS / name).write_text(report)
     print(f"\n(saved to {RESULTS / name})")
     return 0
+
+
+def streams_section(work: Path) -> str:
+    """Run bench/streams.py's parts in a folder of their own; return its report."""
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        return measure_streams(gunicorn, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def site_section(work: Path) -> str:

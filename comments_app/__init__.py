@@ -64,7 +64,7 @@ def open_state(settings: config.Settings) -> AppState:
         compressed=CompressedBodies(),
         limiter=limiter,
         throttle=LoginThrottle(limiter, settings.login_limit),
-        streams=Streams(store, settings.stream_limit, settings.stream_limit_per_client),
+        streams=Streams(store, settings.stream_limit, settings.stream_limit_per_client, settings.stream_ping),
         readers=settings.auth_users,
         moderators=settings.admin_users,
     )

@@ -112,12 +112,12 @@ class Reader:
         self.queue.clear()
         self.wake.set()
 
-    def next_chunk(self, ping: float) -> bytes | None:
-        """Wait for what to send next: the queued events together, or a ping after ping
-        seconds of nothing; None once the reader is closed."""
+    def next_chunk(self) -> bytes | None:
+        """Wait for what to send next: the queued events (and pings) together; None once
+        the reader is closed. No timeout of its own: the watcher pings every reader at
+        once, which costs a wake of the readers' senders, not a timer each."""
         while not self.closed:
-            if not self.wake.wait(ping):
-                return PING
+            self.wake.wait()
             self.wake.clear()
             queue = self.queue
             if queue and not self.closed:
@@ -155,11 +155,16 @@ def stop_all() -> None:
 class Streams:
     """The open streams of one process and the watcher that feeds them."""
 
-    def __init__(self, store: Store, limit: int, per_client: int, tick: float = TICK) -> None:
+    def __init__(
+        self, store: Store, limit: int, per_client: int, ping: float = 15, tick: float = TICK
+    ) -> None:
         self.store = store
         self.limit = limit
         self.per_client = per_client
+        self.ping = ping
         self.tick = tick
+        # When the watcher last pinged every reader.
+        self._pinged = time.monotonic()
         self._lock = threading.Lock()
         self._threads: dict[str, Watched] = {}
         self._clients: Counter[str] = Counter()
@@ -312,6 +317,18 @@ class Streams:
                 self._watcher = threading.Thread(target=self._watch, name="comments-streams", daemon=True)
                 self._watcher.start()
 
+    def _ping_all(self, watched: list[Watched]) -> None:
+        """Every ping seconds, hand every reader the ping line (so routers keep idle
+        streams open, and a client that went away is noticed when it is sent)."""
+        now = time.monotonic()
+        if now - self._pinged < self.ping:
+            return
+        self._pinged = now
+        for thread in watched:
+            for reader in list(thread.readers):
+                if not reader.put(PING):
+                    thread.readers.discard(reader)
+
     def _watch(self) -> None:
         """Look at every watched thread each tick, while any thread has readers."""
         while True:
@@ -324,6 +341,7 @@ class Streams:
                     self._watcher = None
                     return
                 watched_now = list(self._threads.values())
+            self._ping_all(watched_now)
             # Nothing written anywhere since every thread was looked at: one stat or none,
             # however many threads are watched.
             site = self.store.site_signature()

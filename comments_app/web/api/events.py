@@ -44,13 +44,12 @@ class Stream:
     server does, however the stream ends) forgets the reader. An iterator of its own, not
     a generator: a few hundred bytes less for each of thousands of idle streams."""
 
-    __slots__ = ("_head", "_ping", "_reader", "_streams")
+    __slots__ = ("_head", "_reader", "_streams")
 
-    def __init__(self, streams: Streams, reader: Reader, head: bytes, ping: int) -> None:
+    def __init__(self, streams: Streams, reader: Reader, head: bytes) -> None:
         self._streams = streams
         self._reader = reader
         self._head: bytes | None = head
-        self._ping = ping
 
     def __iter__(self) -> Stream:
         return self
@@ -59,7 +58,7 @@ class Stream:
         head, self._head = self._head, None
         if head is not None:
             return head
-        chunk = self._reader.next_chunk(self._ping)
+        chunk = self._reader.next_chunk()
         if chunk is None:
             raise StopIteration
         return chunk
@@ -87,7 +86,7 @@ def comment_events():
         # A stream that ends at once: EventSource reconnects by itself (to another worker
         # or instance) and resumes by Last-Event-ID, which it would not after a 503.
         return current_app.response_class(RETRY + b"\n", headers=HEADERS)
-    stream = Stream(state.streams, reader, head, state.settings.stream_ping)
+    stream = Stream(state.streams, reader, head)
     if sock is not None:
         sock.settimeout(STALL_SECONDS)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
