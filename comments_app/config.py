@@ -503,14 +503,18 @@ def parse_limits_file(value: str | os.PathLike, comments_file: Path) -> Path:
 
 def parse_site_url(value: str) -> str:
     """Return the site's address without a trailing slash, or "" when it is not set."""
+    return parse_address("COMMENTS_SITE_URL", value, "a site's address like https://example.org (no query)")
+
+
+def parse_address(name: str, value: str, what: str) -> str:
+    """Return an http(s) address without a trailing slash, or "" when it is not set;
+    refuse one with no host, or with a query or a fragment, saying it is not what."""
     url = str(value).strip().rstrip("/")
     if not url:
         return ""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(
-            "COMMENTS_SITE_URL", f"{url!r} is not a site's address like https://example.org (no query)"
-        )
+        raise ConfigError(name, f"{url!r} is not {what}")
     return url
 
 
@@ -631,12 +635,6 @@ def parse_webhook_secret(value: str, url: str) -> bytes | None:
 
 def parse_public_url(value: str) -> str:
     """Return the comment server's own address as readers reach it, without a trailing slash; "" unset."""
-    url = str(value).strip().rstrip("/")
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(
-            "COMMENTS_PUBLIC_URL", f"{url!r} is not the server's address like https://comments.example.org"
-        )
-    return url
+    return parse_address(
+        "COMMENTS_PUBLIC_URL", value, "the server's address like https://comments.example.org"
+    )
