@@ -16,7 +16,6 @@ worker_exit, between two deliveries (one delivery waits at most 5 s for its answ
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -25,6 +24,7 @@ from ..cooperative import blocking
 from ..notify import Destination
 from ..stores.contract import StoreError
 from ..stores.outbox import Item, Outbox, retry_at
+from .periodic import Background
 
 # How often the elected sender looks for new items; how often the others try the lock.
 POLL = 0.25
@@ -33,12 +33,13 @@ ELECTION_WAIT = 1.0
 BATCH = 50
 
 
-class Sender:
+class Sender(Background):
     """Delivers an outbox's items to a destination while this worker holds the sender lock."""
 
     name = "notifications"
 
     def __init__(self, outbox: Outbox, destination: Destination, log: Any, first_retry: float) -> None:
+        super().__init__("notifications sender")
         self.outbox = outbox
         self.destination = destination
         self.log = log
@@ -46,18 +47,6 @@ class Sender:
         self._lock = outbox.sender()
         self._held = False
         self._trouble: str | None = None
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="notifications sender", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop_soon(self) -> None:
-        self._stopping.set()
-
-    def wait(self, timeout: float) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
     def _loop(self) -> None:
         try:

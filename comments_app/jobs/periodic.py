@@ -38,30 +38,40 @@ class Job(Protocol):
         """Do one round and return what the log says of it; give up when stopped() turns true."""
 
 
-class Runner:
-    """Runs one job in a thread of its own (a greenlet under gevent) until stopped."""
+class Background:
+    """A loop (_loop) in a thread of its own (a greenlet under gevent), stopped by asking."""
 
-    def __init__(self, job: Job, log: Any) -> None:
-        self.job = job
-        self.log = log
+    def __init__(self, thread_name: str) -> None:
         # threading's, looked up now: under the gevent worker they are gevent's, so the
-        # runner is a greenlet and its waits let the requests go on.
+        # loop is a greenlet and its waits let the requests go on.
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"{job.name} job", daemon=True)
-        # This worker's own earliest next try, for when the shared note cannot be written.
-        self._not_before = 0.0
+        self._thread = threading.Thread(target=self._loop, name=thread_name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop_soon(self) -> None:
-        """Ask the runner to stop: it leaves its sleep at once, a round at its next step."""
+        """Ask the loop to stop: it leaves its sleep at once, its work at its next step."""
         self._stopping.set()
 
     def wait(self, timeout: float) -> bool:
-        """Wait up to timeout seconds for the runner to end; tell whether it has."""
+        """Wait up to timeout seconds for the loop to end; tell whether it has."""
         self._thread.join(timeout)
         return not self._thread.is_alive()
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+
+class Runner(Background):
+    """Runs one job in a thread of its own (a greenlet under gevent) until stopped."""
+
+    def __init__(self, job: Job, log: Any) -> None:
+        super().__init__(f"{job.name} job")
+        self.job = job
+        self.log = log
+        # This worker's own earliest next try, for when the shared note cannot be written.
+        self._not_before = 0.0
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
