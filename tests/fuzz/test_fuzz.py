@@ -21,7 +21,7 @@ from werkzeug.security import generate_password_hash
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 # Seconds of fuzzing per store; FUZZ_SECONDS=600 for a long run.
-SECONDS = os.environ.get("FUZZ_SECONDS", "20")
+SECONDS = os.environ.get("FUZZ_SECONDS", "30")
 MODERATOR = ("mod", "fuzz-moderator-pw")
 
 pytestmark = pytest.mark.fuzz
