@@ -16,7 +16,14 @@ from .config import ConfigError
 from .model.comment import stamp
 from .state import EXTENSION, AppState, app_state
 from .stores import Store, StoreError
-from .stores.backup import BadExport, closed_threads, encode_export, read_export, write_atomically
+from .stores.backup import (
+    BadExport,
+    closed_threads,
+    encode_export,
+    read_export,
+    take_contacts,
+    write_atomically,
+)
 from .stores.outbox import Item
 
 
@@ -94,7 +101,7 @@ def export_json(file: Path | None) -> None:
     # which a moderator sees, rather than open.
     closed = store.closed_threads()
     records = store.export_records()
-    body = encode_export(records, closed)
+    body = encode_export(records, closed, store.private.all_contacts())
     if file is None or str(file) == "-":
         try:
             stdout = click.get_binary_stream("stdout")
@@ -130,10 +137,17 @@ def import_json(file: Path | None) -> None:
     except BadExport as error:
         raise click.ClickException(refusal(path, error)) from None
     closed = closed_threads(records)
+    contacts = take_contacts(records)
     try:
         added, present = store.import_records(records)
     except StoreError as error:
         raise click.ClickException(f"{error.detail}; nothing was imported") from None
+    try:
+        # After the comments, which they belong to: a rerun after a failure here adds them.
+        store.private.import_contacts(contacts)
+    except StoreError as error:
+        message = f"{error.detail}; the comments were imported, not the authors' emails"
+        raise click.ClickException(message) from None
     try:
         for thread in sorted(closed):
             store.close_thread(thread, True)

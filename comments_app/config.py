@@ -7,10 +7,12 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from .addresses import email_problem
 
 # Where the JSON store lives unless COMMENTS_FILE says otherwise: the project root,
 # found from this file rather than from the process's working directory.
@@ -101,6 +103,30 @@ class Settings:
     webhook_secret: bytes | None
     public_url: str
     notify_first_retry: float
+    # Email (notify/smtp.py and the mail destinations): the SMTP server (None when mail is
+    # off), the sender's address, the moderators' addresses, and whether moderators hear of
+    # comments held for approval only ("pending") or of every new comment ("all").
+    smtp: SmtpServer | None
+    mail_from: str
+    moderator_emails: tuple[str, ...]
+    notify: str
+
+    @property
+    def notifies(self) -> bool:
+        """Whether the store's writes fill an outbox: something is there to send it to."""
+        return bool(self.webhook_url) or self.smtp is not None
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where mail is sent: smtps:// is TLS from the first byte; smtp:// uses STARTTLS when
+    the server offers it. The password is never shown (repr included)."""
+
+    secure: bool
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
 
 
 def defaults(environ: Mapping[str, str] = os.environ) -> dict:
@@ -149,6 +175,10 @@ def defaults(environ: Mapping[str, str] = os.environ) -> dict:
         "COMMENTS_WEBHOOK_SECRET": "",
         "COMMENTS_PUBLIC_URL": "",
         "COMMENTS_NOTIFY_FIRST_RETRY": "2",
+        "COMMENTS_SMTP_URL": "",
+        "COMMENTS_MAIL_FROM": "",
+        "COMMENTS_MODERATOR_EMAILS": "",
+        "COMMENTS_NOTIFY": "pending",
         # Set by Heroku on every dyno: the disk is ephemeral there.
         "DYNO": "",
     }
@@ -220,6 +250,7 @@ def validate(config: Mapping) -> Settings:
         notify_first_retry=parse_number(
             "COMMENTS_NOTIFY_FIRST_RETRY", config["COMMENTS_NOTIFY_FIRST_RETRY"], 0.1, 3600
         ),
+        **parse_mail(config),
     )
 
 
@@ -638,3 +669,60 @@ def parse_public_url(value: str) -> str:
     return parse_address(
         "COMMENTS_PUBLIC_URL", value, "the server's address like https://comments.example.org"
     )
+
+
+def parse_mail(config: Mapping) -> dict:
+    """Return the email settings, checked together: mail needs a sender, and links need
+    COMMENTS_PUBLIC_URL (the one-click links and the unsubscribe link point there)."""
+    smtp = parse_smtp_url(config["COMMENTS_SMTP_URL"])
+    mail_from = parse_email("COMMENTS_MAIL_FROM", config["COMMENTS_MAIL_FROM"])
+    listed = split_list(config["COMMENTS_MODERATOR_EMAILS"])
+    moderators = tuple(parse_email("COMMENTS_MODERATOR_EMAILS", one) for one in listed)
+    notify = parse_choice("COMMENTS_NOTIFY", config["COMMENTS_NOTIFY"], ("pending", "all"))
+    if smtp is not None:
+        if not mail_from:
+            raise ConfigError("COMMENTS_MAIL_FROM", "must be set with COMMENTS_SMTP_URL: the mails' sender")
+        if not str(config["COMMENTS_PUBLIC_URL"]).strip():
+            raise ConfigError(
+                "COMMENTS_PUBLIC_URL",
+                "must be set with COMMENTS_SMTP_URL: the mails' moderation and unsubscribe links point there",
+            )
+    elif moderators:
+        raise ConfigError("COMMENTS_MODERATOR_EMAILS", "needs COMMENTS_SMTP_URL to send the mails through")
+    return {"smtp": smtp, "mail_from": mail_from, "moderator_emails": moderators, "notify": notify}
+
+
+SMTP_PORTS = {"smtp": 587, "smtps": 465}
+
+
+def parse_smtp_url(value: str) -> SmtpServer | None:
+    """Return the SMTP server of smtp://user:pass@host:587 or smtps://…, or None when unset.
+    The message never repeats the address: it may hold a password."""
+    url = str(value).strip()
+    if not url:
+        return None
+    example = "an address like smtp://user:password@mail.example.org:587 or smtps://…:465"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError("COMMENTS_SMTP_URL", f"is not {example} (the port is not a number)") from None
+    if parts.scheme not in SMTP_PORTS:
+        raise ConfigError("COMMENTS_SMTP_URL", f"must start with smtp:// or smtps://; it is not {example}")
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError("COMMENTS_SMTP_URL", f"is not {example}")
+    return SmtpServer(
+        secure=parts.scheme == "smtps",
+        host=parts.hostname,
+        port=port or SMTP_PORTS[parts.scheme],
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+    )
+
+
+def parse_email(name: str, value: str) -> str:
+    """Return an email address, or "" when unset; refuse one that is not an address."""
+    address = str(value).strip()
+    if address and email_problem(address):
+        raise ConfigError(name, f"{address!r} is not an email address like comments@example.org")
+    return address

@@ -53,7 +53,7 @@ def start(app: Flask, log: Any) -> list[Runner | Sender]:
         runners.append(Runner(job, log))
     outbox = getattr(state.store, "outbox", None)
     if outbox is not None and settings.webhook_url:
-        runners.append(Sender(outbox, Webhook(settings), log, settings.notify_first_retry))
+        runners.append(Sender(outbox, [Webhook(settings)], log, settings.notify_first_retry))
     for runner in runners:
         runner.start()
     return runners

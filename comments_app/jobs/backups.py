@@ -50,8 +50,9 @@ class BackupJob:
         began = datetime.now(UTC)
         closed = blocking(self.store.closed_threads)
         records = blocking(self.store.export_records)
+        contacts = blocking(self.store.private.all_contacts)
         path = self.folder / backup_name(began)
-        removed, kept = blocking(self._write, path, records, closed, stopped)
+        removed, kept = blocking(self._write, path, encode_export(records, closed, contacts), stopped)
         said = f"backup {path}: {len(records)} comments"
         if removed:
             said += f"; removed the oldest: {', '.join(removed)}"
@@ -59,15 +60,13 @@ class BackupJob:
             said += f"; could not remove {', '.join(kept)} (tried again after the next backup)"
         return said
 
-    def _write(
-        self, path: Path, records: list[dict], closed: list[str], stopped: Callable[[], bool]
-    ) -> tuple[list[str], list[str]]:
+    def _write(self, path: Path, body: bytes, stopped: Callable[[], bool]) -> tuple[list[str], list[str]]:
         """Write the backup, then rotate; return the names removed and those that could not be.
 
         Called holding the lock.
         """
         self._remove_leftovers()
-        write_atomically(path, encode_export(records, closed), stopped)
+        write_atomically(path, body, stopped)
         return self._rotate()
 
     def _remove_leftovers(self) -> None:

@@ -34,14 +34,18 @@ BATCH = 50
 
 
 class Sender(Background):
-    """Delivers an outbox's items to a destination while this worker holds the sender lock."""
+    """Delivers an outbox's items to its destinations while this worker holds the sender lock.
+
+    Each item goes to every destination that wants it; one that failed is tried again
+    later with the destinations that did not have it yet (the item's done).
+    """
 
     name = "notifications"
 
-    def __init__(self, outbox: Outbox, destination: Destination, log: Any, first_retry: float) -> None:
+    def __init__(self, outbox: Outbox, destinations: list[Destination], log: Any, first_retry: float) -> None:
         super().__init__("notifications sender")
         self.outbox = outbox
-        self.destination = destination
+        self.destinations = destinations
         self.log = log
         self.first_retry = first_retry
         self._lock = outbox.sender()
@@ -96,18 +100,28 @@ class Sender(Background):
         return sent
 
     def _deliver(self, item: Item) -> int:
-        problem = self.destination.deliver(item)
-        if problem is None:
+        done = list(item.done)
+        problems = []
+        for destination in self.destinations:
+            if destination.name in item.done or not destination.wants(item):
+                continue
+            problem = destination.deliver(item)
+            if problem is None:
+                done.append(destination.name)
+            else:
+                problems.append(f"{destination.name}: {problem}")
+        if not problems:
             blocking(self.outbox.delivered, item.id)
             self.log.info(
                 "notifications: %s %s of comment %s delivered", item.id, item.type, item.comment["id"]
             )
             return 1
+        problem = "; ".join(problems)
         now = time.time()
         attempts = item.attempts + 1
         later = retry_at(replace(item, attempts=attempts), now, self.first_retry)
         if later is None:
-            blocking(self.outbox.fail, item.id, attempts, problem, now)
+            blocking(self.outbox.fail, item.id, attempts, problem, now, tuple(done))
             self.log.error(
                 "notifications: %s %s failed for good after %d attempts: %s",
                 item.id,
@@ -116,7 +130,7 @@ class Sender(Background):
                 problem,
             )
             return 0
-        blocking(self.outbox.retry, item.id, attempts, later, problem)
+        blocking(self.outbox.retry, item.id, attempts, later, problem, tuple(done))
         self.log.warning(
             "notifications: %s %s not delivered (attempt %d): %s; trying again in %.1f s",
             item.id,

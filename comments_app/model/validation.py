@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from ..addresses import email_problem
+
 LIMITS = {"author": 100, "text": 10_000}
 
 # Control characters and lone surrogates (which cannot be stored as UTF-8); the
@@ -146,6 +148,34 @@ def describe(char: str) -> str:
     """Name a character for a person: U+202E RIGHT-TO-LEFT OVERRIDE."""
     name = unicodedata.name(char, "")
     return f"U+{ord(char):04X} {name}".rstrip()
+
+
+YES = (True, "true", "on", "1", "yes")
+NO = (False, None, "", "false", "off", "0", "no")
+
+
+def clean_contact(form: Mapping) -> tuple[tuple[str, bool] | None, dict[str, str]]:
+    """Return (the author's email and whether they want mails about replies, or None when
+    no email is given; {field: why it is refused}). Both fields are optional."""
+    errors: dict[str, str] = {}
+    email = form.get("email")
+    if email is not None and not isinstance(email, str):
+        errors["email"] = "email must be a string"
+        email = None
+    email = (email or "").strip()
+    problem = email_problem(email) if email else None
+    if problem:
+        errors["email"] = problem
+    wanted = form.get("notify_replies")
+    if isinstance(wanted, str):
+        wanted = wanted.strip().lower()
+    if wanted not in YES and wanted not in NO:
+        errors["notify_replies"] = "notify_replies must be true or false"
+    elif wanted in YES and not email and "email" not in errors:
+        errors["notify_replies"] = "notify_replies needs an email to send the replies to"
+    if errors or not email:
+        return None, errors
+    return (email, wanted in YES), errors
 
 
 def clean_changes(form: Mapping, statuses: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:

@@ -81,6 +81,10 @@ class Webhook:
         self.url = urlsplit(settings.webhook_url)
         self.key = settings.webhook_secret or b""
 
+    def wants(self, item: Item) -> bool:
+        """Every event goes to the webhook."""
+        return True
+
     def deliver(self, item: Item) -> str | None:
         body = event_body(item, self.settings)
         timestamp = int(time.time())

@@ -18,9 +18,9 @@ __all__ = ["CommentNotFound", "Snapshot", "Store", "StoreError", "open_idempoten
 def open_store(settings: Settings) -> Store:
     """Return the store the settings choose: PostgreSQL with DATABASE_URL, else the JSON file.
 
-    With a destination for notifications (COMMENTS_WEBHOOK_URL), its writes fill its outbox.
+    With somewhere to send notifications (a webhook, mail), its writes fill its outbox.
     """
-    notifies = bool(settings.webhook_url)
+    notifies = settings.notifies
     if settings.database_url:
         # Imported here so that the file store's users never load psycopg.
         from .postgres import PostgresStore

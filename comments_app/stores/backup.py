@@ -8,6 +8,11 @@ answers (its parent); each record of a thread the moderators closed says so
 (`"thread_closed": true`), and an import closes that thread again. Each store reads one consistent version
 (export_records) and merges records in one transaction (import_records): what is
 its own; the rest is here, the names of the automatic backups (jobs/backups.py) included.
+
+An author's email and choice of reply mails (stores/private.py) go into the export as the
+record's "email" and "notify_replies", so that a backup restores them; an import hands
+them to the store's private side, never into a thread's file. An export is thus private
+data: it is written readable by its owner alone.
 """
 
 from __future__ import annotations
@@ -21,14 +26,18 @@ from pathlib import Path
 
 from ..model import threads
 from ..model.comment import MAX_ID, STATUSES, is_deleted, normalize, stamp
-from ..model.validation import LIMITS, clean_comment
+from ..model.validation import LIMITS, clean_comment, clean_contact
 from .files import fsync_folder
 from .layout import encode_comment, encode_list, parse_list
+from .private import Contact
 
 # What a record may hold; anything else in an imported file is left out.
 FIELDS = ("id", "author", "text", "created", "edited", "status", "deleted", "thread", "parent")
 # The mark of a record whose thread was closed when the export was taken.
 CLOSED = "thread_closed"
+# An author's contact, in an export only (stores/private.py).
+EMAIL = "email"
+NOTIFY = "notify_replies"
 TIMES = ("created", "edited", "deleted")
 # An imported id must leave a next one: with MAX_ID imported, every PostgreSQL POST
 # failed (bigint out of range) and the JSON store gave out an id nothing could reach.
@@ -46,11 +55,34 @@ BACKUP_LEFTOVER = re.compile(r"\.comments-\d{8}T\d{6}Z\.json\.\d+\.tmp")
 CHUNK = 1 << 20
 
 
-def encode_export(records: Iterable[Mapping], closed: Iterable[str] = ()) -> bytes:
+def encode_export(
+    records: Iterable[Mapping], closed: Iterable[str] = (), contacts: Mapping[int, Contact] | None = None
+) -> bytes:
     """Return records as an export's bytes, one record a line; those of the closed threads
-    marked so."""
+    marked so, those with an author's contact carrying it."""
     closed = set(closed)
-    return encode_list(encode_comment(_marked(normalize(record), closed)) for record in records)
+    contacts = contacts or {}
+    return encode_list(
+        encode_comment(_with_contact(_marked(normalize(record), closed), contacts)) for record in records
+    )
+
+
+def _with_contact(record: dict, contacts: Mapping[int, Contact]) -> dict:
+    contact = contacts.get(record.get("id"))
+    if contact is None or is_deleted(record):
+        return record
+    return {**record, EMAIL: contact.email, NOTIFY: contact.replies}
+
+
+def take_contacts(records: list[dict]) -> dict[int, tuple[str, Contact]]:
+    """Take the authors' contacts off imported records; return them, {id: (thread, contact)}."""
+    found = {}
+    for record in records:
+        email = record.pop(EMAIL, None)
+        replies = record.pop(NOTIFY, False)
+        if email is not None:
+            found[record["id"]] = (record.get("thread", threads.DEFAULT), Contact(email, replies))
+    return found
 
 
 def _marked(record: dict, closed: set[str]) -> dict:
@@ -114,8 +146,21 @@ def checked_record(item: Mapping) -> dict:
     record["id"] = checked_id(item.get("id"))
     _check_conversation(record)
     closed = item.get(CLOSED) is True
+    contact = _checked_contact(item)
     checked = _checked_fields(record)
+    if contact and not is_deleted(checked):
+        checked.update(contact)
     return {**checked, CLOSED: True} if closed else checked
+
+
+def _checked_contact(item: Mapping) -> dict:
+    """Return an imported record's contact fields, checked as a POST's are (none: {})."""
+    if item.get(EMAIL) is None:
+        return {}
+    contact, errors = clean_contact({EMAIL: item.get(EMAIL), NOTIFY: item.get(NOTIFY, False)})
+    if errors:
+        raise ValueError(": " + "; ".join(errors.values()))
+    return {EMAIL: contact[0], NOTIFY: contact[1]} if contact else {}
 
 
 def _checked_fields(record: dict) -> dict:
@@ -203,7 +248,9 @@ def write_atomically(path: Path, body: bytes, stopped: Callable[[], bool] | None
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "xb") as file, memoryview(body) as view:
+        # Readable by its owner alone: it holds comments not published and authors' emails.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with open(fd, "wb") as file, memoryview(body) as view:
             for start in range(0, len(view), CHUNK):
                 if stopped is not None and stopped():
                     raise WriteStopped(path)

@@ -44,6 +44,8 @@ class Event:
     type: str
     comment: dict
     thread: str
+    # A new comment's event, not a later change's (moderators hear of new comments).
+    fresh: bool = False
     id: str = field(default_factory=lambda: new_id())
 
 
@@ -60,6 +62,10 @@ class Item:
     next_at: float = 0.0
     failed: float | None = None
     error: str | None = None
+    # A new comment's event, not a later change's.
+    fresh: bool = False
+    # The destinations that have it already: a retry goes to the others only.
+    done: tuple[str, ...] = ()
 
     @property
     def reply_to(self) -> int | None:
@@ -83,7 +89,9 @@ def events_for(kind: str, before: Mapping | None, after: Mapping, thread: str) -
     status = status_of(after)
     if before is None:
         # A new comment is published or held for approval; one stored hidden or as spam tells nobody.
-        return [Event(STATUS_EVENTS[status], view, thread)] if status in (PUBLISHED, PENDING) else []
+        if status not in (PUBLISHED, PENDING):
+            return []
+        return [Event(STATUS_EVENTS[status], view, thread, fresh=True)]
     found = []
     if status != status_of(before) and status in STATUS_EVENTS:
         found.append(Event(STATUS_EVENTS[status], view, thread))
@@ -124,10 +132,12 @@ class Outbox(Protocol):
     def delivered(self, item_id: str) -> None:
         """Forget an item: it was delivered."""
 
-    def retry(self, item_id: str, attempts: int, next_at: float, error: str) -> None:
-        """Note a failed try: try again at next_at."""
+    def retry(
+        self, item_id: str, attempts: int, next_at: float, error: str, done: tuple[str, ...] = ()
+    ) -> None:
+        """Note a failed try: try again at next_at, with the destinations not in done."""
 
-    def fail(self, item_id: str, attempts: int, error: str, now: float) -> None:
+    def fail(self, item_id: str, attempts: int, error: str, now: float, done: tuple[str, ...] = ()) -> None:
         """Keep an item as failed: it was tried for GIVE_UP seconds."""
 
     def listing(self) -> list[Item]:

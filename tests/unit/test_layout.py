@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent.parent / "comments_app"
 
 # Bottom to top: a module may import from its own floor or below, never above.
 FLOORS = [
-    ("comments_app.config", "comments_app.cooperative"),
+    ("comments_app.config", "comments_app.cooperative", "comments_app.addresses"),
     ("comments_app.model",),
     ("comments_app.stores",),
     ("comments_app.state",),

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ...model.comment import PUBLISHED, changed, is_deleted, is_public, new_comment, tombstone
 from ..contract import CommentNotFound, ParentRefused, Snapshot, ThreadClosed
 from ..layout import append_encoded, encode_comment, encode_list, is_public_line, parent_of
 from ..outbox import Event, events_for
+from ..private import Contact
 from .ids import Ids
 from .version import Version
 
@@ -31,6 +33,8 @@ class Pending:
         self.before: dict | None = None
         self.snapshot: Snapshot | None = None
         self.error: Exception | None = None
+        # The author's contact, kept privately (sidefile.py), never in the record.
+        self.contact: Contact | None = None
 
     def finish(self, snapshot: Snapshot | None = None, error: Exception | None = None) -> None:
         self.snapshot = snapshot
@@ -51,14 +55,33 @@ def written_ids(batch: list[Pending]) -> list[int]:
     return ids
 
 
-def batch_events(batch: list[Pending], thread: str) -> list[Event]:
-    """Return the events of a batch's stored changes, in their order, for the outbox."""
-    events: list[Event] = []
+@dataclass
+class SideWrite:
+    """What a batch writes to the side file (sidefile.py) with its version: the outbox's
+    events, the new comments' contacts, and the deleted comments' contacts to forget."""
+
+    events: list[Event] = field(default_factory=list)
+    contacts: dict[int, Contact] = field(default_factory=dict)
+    forgotten: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.contacts or self.forgotten)
+
+
+def side_write(batch: list[Pending], thread: str, notifies: bool) -> SideWrite:
+    """Return what a batch's stored changes put in the side file, in their order; events
+    only when notifies (someone listens)."""
+    side = SideWrite()
     for pending in batch:
         if pending.finished or not pending.record or pending.kind == "import":
             continue
-        events.extend(events_for(pending.kind, pending.before, pending.record, thread))
-    return events
+        if notifies:
+            side.events.extend(events_for(pending.kind, pending.before, pending.record, thread))
+        if pending.kind == "add" and pending.contact is not None:
+            side.contacts[pending.record["id"]] = pending.contact
+        elif pending.kind == "delete":
+            side.forgotten.append(pending.record["id"])
+    return side
 
 
 def apply(

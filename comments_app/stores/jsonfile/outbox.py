@@ -1,13 +1,10 @@
-"""The file store's outbox: a SQLite file beside the comments file, written inside each write.
+"""The file store's outbox: the outbox table of the side file (sidefile.py), written inside each write.
 
-A thread's writer (store.py) puts the write's events here after the new version's
-temporary file is fsynced and before it is renamed into place, in one SQLite commit
-(fsynced), each event marked with the modification time of the version it belongs to.
-A killed write can thus leave events of a version that never became current: they stay
-unconfirmed until the sender asks the thread whether that version was renamed in (it is
-the file now, or a later version's journal entry names it as the one it replaced). Only
-then is an item delivered; one whose version never was is dropped, so a change that was
-not stored notifies nobody, and a change that was stored always has its events.
+A thread's writer (store.py) puts the write's events in the side file before the new
+version is renamed in, each marked with that version. Only once the version is known to
+have been renamed in is an item delivered; one whose version never was is dropped, so a
+change that was not stored notifies nobody, and a change that was stored always has its
+events (sidefile.py says how).
 
 The sender is elected by a flock on comments.json.outbox.lock, held while it sends.
 """
@@ -19,92 +16,33 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-from ..contract import StoreError
-from ..outbox import ERROR_CHARS, Event, Item
+from ..outbox import ERROR_CHARS, Item
+from .sidefile import SideFile
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    comment TEXT NOT NULL,
-    thread TEXT NOT NULL,
-    -- The modification time (ns) of the version the event belongs to; 0 once that
-    -- version is known to have been renamed in.
-    version INTEGER NOT NULL,
-    created REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_at REAL NOT NULL,
-    failed REAL,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at) WHERE failed IS NULL;
-"""
-ITEM = "id, type, comment, thread, created, attempts, next_at, failed, error"
+ITEM = "id, type, comment, thread, created, attempts, next_at, failed, error, fresh, done"
 
 
 class FileOutbox:
-    """Events in a SQLite file every worker of the instance shares, fsynced at each commit.
+    """Events in the side file every worker of the instance shares.
 
     wrote(thread, version) tells whether a version of a thread was renamed in; it is the
     site's (site.py), which knows where each thread's file is.
     """
 
-    def __init__(self, path: Path, wrote: Callable[[str, int], bool]) -> None:
-        self.path = path
-        self.lock_path = path.with_name(path.name + ".lock")
+    def __init__(self, side: SideFile, wrote: Callable[[str, int], bool]) -> None:
+        self.side = side
+        self.path = side.path
+        self.lock_path = side.path.with_name(side.path.name + ".lock")
         self._wrote = wrote
 
     def __repr__(self) -> str:
         return f"FileOutbox({str(self.path)!r})"
 
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        """Open the file for one call: writers of different threads call from different
-        threads of the pool at once, and a connection is not shared between them. A failure
-        is the store's (StoreError), naming the file for the operator."""
-        try:
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as error:
-            raise unusable(self.path, error) from None
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            # As durable as the comment's own file: fsynced at every commit.
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.executescript(SCHEMA)
-            yield conn
-        except sqlite3.Error as error:
-            raise unusable(self.path, error) from None
-        finally:
-            conn.close()
-
-    # Written by a thread's writer, holding its lock, before the rename.
-
-    def put(self, events: list[Event], version: int, now: float) -> None:
-        """Add a write's events, durably, marked with the version (its mtime in ns) they belong to.
-
-        Raise OSError when they cannot be: the write then fails, and stores nothing.
-        """
-        rows = [
-            (event.id, event.type, json.dumps(event.comment), event.thread, version, now, now)
-            for event in events
-        ]
-        try:
-            with self._connection() as conn:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(
-                    "INSERT INTO outbox (id, type, comment, thread, version, created, next_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                conn.execute("COMMIT")
-        except StoreError as error:
-            raise OSError(0, error.detail) from None
+    def _connection(self):
+        return self.side.connection()
 
     # The sender's side.
 
@@ -140,18 +78,20 @@ class FileOutbox:
         with self._connection() as conn:
             conn.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
 
-    def retry(self, item_id: str, attempts: int, next_at: float, error: str) -> None:
+    def retry(
+        self, item_id: str, attempts: int, next_at: float, error: str, done: tuple[str, ...] = ()
+    ) -> None:
         with self._connection() as conn:
             conn.execute(
-                "UPDATE outbox SET attempts = ?, next_at = ?, error = ? WHERE id = ?",
-                (attempts, next_at, error[:ERROR_CHARS], item_id),
+                "UPDATE outbox SET attempts = ?, next_at = ?, error = ?, done = ? WHERE id = ?",
+                (attempts, next_at, error[:ERROR_CHARS], ",".join(done), item_id),
             )
 
-    def fail(self, item_id: str, attempts: int, error: str, now: float) -> None:
+    def fail(self, item_id: str, attempts: int, error: str, now: float, done: tuple[str, ...] = ()) -> None:
         with self._connection() as conn:
             conn.execute(
-                "UPDATE outbox SET attempts = ?, failed = ?, error = ? WHERE id = ?",
-                (attempts, now, error[:ERROR_CHARS], item_id),
+                "UPDATE outbox SET attempts = ?, failed = ?, error = ?, done = ? WHERE id = ?",
+                (attempts, now, error[:ERROR_CHARS], ",".join(done), item_id),
             )
 
     def listing(self) -> list[Item]:
@@ -174,14 +114,21 @@ class FileOutbox:
         return FlockSender(self.lock_path)
 
 
-def unusable(path: Path, error: Exception) -> StoreError:
-    reason = getattr(error, "strerror", None) or str(error)
-    return StoreError("the notifications outbox cannot be used", f"notifications outbox {path}: {reason}")
-
-
 def item(row: tuple) -> Item:
-    item_id, kind, comment, thread, created, attempts, next_at, failed, error = row
-    return Item(item_id, kind, json.loads(comment), thread, created, attempts, next_at, failed, error)
+    item_id, kind, comment, thread, created, attempts, next_at, failed, error, fresh, done = row
+    return Item(
+        item_id,
+        kind,
+        json.loads(comment),
+        thread,
+        created,
+        attempts,
+        next_at,
+        failed,
+        error,
+        bool(fresh),
+        tuple(name for name in done.split(",") if name),
+    )
 
 
 class FlockSender:

@@ -33,9 +33,12 @@ from ...model.threads import DEFAULT, tag
 from ..contract import CommentNotFound, Counts, Snapshot, ThreadInfo
 from ..feed import Changes, Page
 from ..layout import is_public_line, parse_list
+from ..private import Contact
 from . import keyfile, registry
 from .ids import DEFAULT_TAG, TAG_LENGTH, Ids
 from .outbox import FileOutbox
+from .private import FilePrivate
+from .sidefile import SideFile
 from .store import ThreadFile, exclusive
 from .version import signature
 
@@ -67,10 +70,12 @@ class JsonFileStore:
         outbox: bool = False,
     ) -> None:
         self.path = Path(path)
-        # The notifications each write owes (outbox.py), kept when someone listens.
-        self.outbox = (
-            FileOutbox(self.path.with_name(self.path.name + ".outbox"), self._wrote) if outbox else None
-        )
+        # What the threads' files must not hold (sidefile.py): authors' contacts (private.py)
+        # and, when someone listens, the notifications each write owes (outbox.py).
+        self._side = SideFile(self.path.with_name(self.path.name + ".outbox"))
+        self._notifies = outbox
+        self.outbox = FileOutbox(self._side, self._wrote) if outbox else None
+        self.private = FilePrivate(self._side, self._wrote)
         self.threads_path = self.path.with_name(self.path.name + ".threads")
         self._threads_prefix = str(self.threads_path) + os.sep
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -82,7 +87,7 @@ class JsonFileStore:
             lambda: exclusive(self.lock_path),
             lambda lock_fd: sorted(self._default.version(lock_fd).positions),
         )
-        self._default = ThreadFile(self.path, self._key, self._ids, outbox=self.outbox)
+        self._default = ThreadFile(self.path, self._key, self._ids, side=self._side, notifies=outbox)
         self._cache_bytes = cache_bytes
         self._files: OrderedDict[str, ThreadFile] = OrderedDict()
         self._sizes: dict[str, int] = {}
@@ -129,7 +134,9 @@ class JsonFileStore:
             if found is not None:
                 self._files.move_to_end(name)
                 return found
-        found = ThreadFile(self.threads_path / f"{name}.json", self._key, self._ids, thread, self.outbox)
+        found = ThreadFile(
+            self.threads_path / f"{name}.json", self._key, self._ids, thread, self._side, self._notifies
+        )
         with self._files_lock:
             found = self._files.setdefault(name, found)
             self._files.move_to_end(name)
@@ -342,9 +349,10 @@ class JsonFileStore:
         status: str = PUBLISHED,
         thread: str = DEFAULT,
         parent: int | None = None,
+        contact: Contact | None = None,
     ) -> tuple[dict, Snapshot]:
         file = self._file(thread)
-        answer = file.add(author, text, status, parent)
+        answer = file.add(author, text, status, parent, contact)
         self._served(file)
         return answer
 

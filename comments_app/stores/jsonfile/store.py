@@ -29,13 +29,13 @@ from ..contract import Snapshot, StoreError
 from ..feed import Changes, Page, make_changes, make_page, with_ancestors
 from ..files import fsync_folder, write_all
 from ..layout import parse_list
-from ..outbox import Event
+from ..private import Contact
 from . import keyfile, registry
-from .batch import Pending, apply, batch_events, written_ids
+from .batch import Pending, SideWrite, apply, side_write, written_ids
 from .ids import DEFAULT_TAG, Ids
 from .journal import Journal
 from .names import VersionNames
-from .outbox import FileOutbox
+from .sidefile import SideFile
 from .version import MISSING, Signature, Version, parsed, signature
 
 
@@ -103,11 +103,14 @@ class ThreadFile:
         key: keyfile.SiteKey,
         ids: Ids,
         thread: str = DEFAULT,
-        outbox: FileOutbox | None = None,
+        side: SideFile | None = None,
+        notifies: bool = False,
     ) -> None:
         self.path = Path(path)
-        # Where each write puts the notifications it owes, in the write (None: nobody listens).
-        self._outbox = outbox
+        # Where each write puts what it keeps privately (contacts) and, when someone
+        # listens (notifies), the notifications it owes: in the write (sidefile.py).
+        self._side = side
+        self._notifies = notifies
         self.thread = thread
         self.tag = DEFAULT_TAG if thread == DEFAULT else tag(thread)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -187,10 +190,17 @@ class ThreadFile:
         return [comment for comment in comments if status is None or comment["status"] == status]
 
     def add(
-        self, author: str, text: str, status: str = PUBLISHED, parent: int | None = None
+        self,
+        author: str,
+        text: str,
+        status: str = PUBLISHED,
+        parent: int | None = None,
+        contact: Contact | None = None,
     ) -> tuple[dict, Snapshot]:
         details = {"author": author, "text": text, "status": status, "parent": parent}
-        pending = self._submit(Pending("add", **details))
+        pending = Pending("add", **details)
+        pending.contact = contact
+        pending = self._submit(pending)
         return full_view(pending.record), pending.snapshot
 
     def update(self, comment_id: int, changes: Mapping[str, str]) -> tuple[dict, Snapshot]:
@@ -442,8 +452,8 @@ class ThreadFile:
             if written is None:
                 return None
             body, last, public = written
-            events = batch_events(batch, self.thread) if self._outbox is not None else []
-            sig = self._write(body, previous, lock_fd, last, public, written_ids(batch), events)
+            side = side_write(batch, self.thread, self._notifies)
+            sig = self._write(body, previous, lock_fd, last, public, written_ids(batch), side)
         version = Version(sig, body, last, self._names.name(sig, body))
         version.all_public = public
         return version
@@ -463,14 +473,14 @@ class ThreadFile:
         last: int,
         public: bool,
         ids: list[int],
-        events: list[Event],
+        side: SideWrite,
     ) -> Signature:
         """Replace the file with body atomically and durably; return the new signature."""
         # Strictly later than the version it replaces, so that a reused inode
         # number can never bring back an old signature.
         mtime_ns = max(time.time_ns(), (previous.sig[1] + 1) if previous.sig else 0)
         try:
-            return self._write_version(body, previous, lock_fd, mtime_ns, (last, int(public)), ids, events)
+            return self._write_version(body, previous, lock_fd, mtime_ns, (last, int(public)), ids, side)
         except OSError as error:
             with contextlib.suppress(OSError):
                 self.tmp_path.unlink(missing_ok=True)
@@ -484,11 +494,12 @@ class ThreadFile:
         mtime_ns: int,
         hinted: tuple[int, int],
         ids: list[int],
-        events: list[Event],
+        side: SideWrite,
     ) -> Signature:
         """Write body to the temporary file and fsync it; then the journal's entry, the
-        outbox's events and the hint, so that no reader ever sees the new file without them;
-        then rename it over the store and fsync the folder. Return the new file's signature."""
+        side file's rows (events, contacts) and the hint, so that no reader ever sees the
+        new file without them; then rename it over the store and fsync the folder. Return the
+        new file's signature."""
         fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
             if previous.sig is not None:
@@ -500,10 +511,10 @@ class ThreadFile:
         finally:
             os.close(fd)
         self._journal.append(previous.mtime, sig[1], ids)
-        if events and self._outbox is not None:
-            # Before the rename: a change on disk always has its events (outbox.py
-            # drops those of a version a kill kept from being renamed in).
-            self._outbox.put(events, sig[1], time.time())
+        if side and self._side is not None:
+            # Before the rename: a change on disk always has its events and contacts
+            # (sidefile.py drops those of a version a kill kept from being renamed in).
+            self._side.put(side.events, side.contacts, side.forgotten, self.thread, sig[1], time.time())
         # The hint needs no fsync: it is checked against the file's signature before use.
         self._write_hint(lock_fd, previous, (*sig, *hinted))
         os.replace(self.tmp_path, self.path)

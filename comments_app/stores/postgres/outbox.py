@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # The advisory lock's first key ("cmob"); the second is the schema's hash.
 SENDER_LOCK = 0x636D6F62
 ITEM = "c.item, c.event, extract(epoch FROM c.made), c.attempts, extract(epoch FROM c.next_at), "
-ITEM += f"extract(epoch FROM c.failed), c.error, {COLUMNS}"
+ITEM += f"extract(epoch FROM c.failed), c.error, c.fresh, c.done, {COLUMNS}"
 
 
 class PostgresOutbox:
@@ -57,14 +57,18 @@ class PostgresOutbox:
     def delivered(self, item_id: str) -> None:
         self._read(lambda conn: conn.execute("DELETE FROM comments_outbox WHERE item = %s", (item_id,)))
 
-    def retry(self, item_id: str, attempts: int, next_at: float, error: str) -> None:
-        query = "UPDATE comments_outbox SET attempts = %s, next_at = %s, error = %s WHERE item = %s"
-        params = (attempts, moment(next_at), error[:ERROR_CHARS], item_id)
+    def retry(
+        self, item_id: str, attempts: int, next_at: float, error: str, done: tuple[str, ...] = ()
+    ) -> None:
+        query = "UPDATE comments_outbox SET attempts = %s, next_at = %s, error = %s, done = %s"
+        query += " WHERE item = %s"
+        params = (attempts, moment(next_at), error[:ERROR_CHARS], ",".join(done), item_id)
         self._read(lambda conn: conn.execute(query, params))
 
-    def fail(self, item_id: str, attempts: int, error: str, now: float) -> None:
-        query = "UPDATE comments_outbox SET attempts = %s, failed = %s, error = %s WHERE item = %s"
-        params = (attempts, moment(now), error[:ERROR_CHARS], item_id)
+    def fail(self, item_id: str, attempts: int, error: str, now: float, done: tuple[str, ...] = ()) -> None:
+        query = "UPDATE comments_outbox SET attempts = %s, failed = %s, error = %s, done = %s"
+        query += " WHERE item = %s"
+        params = (attempts, moment(now), error[:ERROR_CHARS], ",".join(done), item_id)
         self._read(lambda conn: conn.execute(query, params))
 
     def listing(self) -> list[Item]:
@@ -92,7 +96,7 @@ def moment(seconds: float) -> datetime:
 
 
 def item(row: tuple) -> Item:
-    item_id, event, made, attempts, next_at, failed, error, *columns = row
+    item_id, event, made, attempts, next_at, failed, error, fresh, done, *columns = row
     comment = record(*columns)
     view = tombstone_view(comment) if "deleted" in comment else moderation_view(comment)
     return Item(
@@ -105,6 +109,8 @@ def item(row: tuple) -> Item:
         float(next_at),
         None if failed is None else float(failed),
         error,
+        fresh,
+        tuple(name for name in done.split(",") if name),
     )
 
 

@@ -22,7 +22,7 @@ CHANNEL = "comments_changed"
 # The NOTIFY payload that tells every thread's cache to go (an import).
 EVERY_THREAD = "*"
 # What marks the functions below as this release's: a schema without it is upgraded.
-MARK = "comments schema: threads 1, keyed adds, outbox 1"
+MARK = "comments schema: threads 1, keyed adds, outbox 2, private 1"
 
 # SQLSTATEs the functions raise, so that a refusal rolls back the version's bump.
 THREAD_CLOSED = "CMT01"
@@ -89,6 +89,20 @@ CREATE TABLE IF NOT EXISTS comments_outbox (
     thread text NOT NULL,
     parent bigint
 );
+ALTER TABLE comments_outbox ADD COLUMN IF NOT EXISTS fresh boolean NOT NULL DEFAULT false;
+ALTER TABLE comments_outbox ADD COLUMN IF NOT EXISTS done text NOT NULL DEFAULT '';
+-- What no reader ever sees (stores/private.py): an author's email given with a comment,
+-- written in the comment's transaction and deleted with it; the moderation links used
+-- (each works once); when reply mails went to each address (a hash of it).
+CREATE TABLE IF NOT EXISTS comments_contacts (
+    id bigint PRIMARY KEY,
+    email text NOT NULL,
+    replies boolean NOT NULL
+);
+CREATE INDEX IF NOT EXISTS comments_contacts_email ON comments_contacts (lower(email));
+CREATE TABLE IF NOT EXISTS comments_used_links (nonce text PRIMARY KEY, until timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS comments_mails (address text NOT NULL, at timestamptz NOT NULL);
+CREATE INDEX IF NOT EXISTS comments_mails_address ON comments_mails (address, at);
 """
 
 # Tables made before moderation lack its columns. Run only when they do, after
@@ -167,15 +181,16 @@ CREATE INDEX IF NOT EXISTS comments_outbox_due ON comments_outbox (next_at) WHER
 FUNCTIONS = f"""
 -- Put an event of a comment's change into the outbox, with the row as it is now, when
 -- this connection's process has somewhere to send it (comments.outbox = on).
-CREATE OR REPLACE FUNCTION comments_notify(p_id bigint, p_event text)
+DROP FUNCTION IF EXISTS comments_notify(bigint, text);
+CREATE OR REPLACE FUNCTION comments_notify(p_id bigint, p_event text, p_fresh boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF coalesce(current_setting('comments.outbox', true), '') <> 'on' THEN
         RETURN;
     END IF;
-    INSERT INTO comments_outbox (item, event, id, author, text, created, status, edited, deleted,
+    INSERT INTO comments_outbox (item, event, fresh, id, author, text, created, status, edited, deleted,
         thread, parent)
-    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), p_event, c.id, c.author, c.text,
+    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), p_event, p_fresh, c.id, c.author, c.text,
         c.created, c.status, c.edited, c.deleted, c.thread, c.parent
     FROM comments c WHERE c.id = p_id;
 END $$;
@@ -219,7 +234,7 @@ BEGIN
     INSERT INTO comments (id, author, text, created, status, changed, thread, parent)
     VALUES (o_id, p_author, p_text, p_created, p_status, o_version, p_thread, p_parent);
     IF p_status IN ('published', 'pending') THEN
-        PERFORM comments_notify(o_id, 'comment.' || p_status);
+        PERFORM comments_notify(o_id, 'comment.' || p_status, true);
     END IF;
 END $$;
 
@@ -277,6 +292,7 @@ BEGIN
         UPDATE comments c SET author = '', text = '', deleted = p_deleted, changed = o_version
         WHERE c.id = p_id;
         is_public := false;
+        DELETE FROM comments_contacts WHERE id = p_id;
         PERFORM comments_notify(p_id, 'comment.deleted');
     ELSE
         UPDATE comments c SET author = coalesce(p_author, c.author), text = coalesce(p_text, c.text),
@@ -311,7 +327,8 @@ SCHEMA_CURRENT = f"""
 SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace
         AND relname IN ('comments', 'comments_version', 'comments_secret', 'comments_threads',
             'comments_ids', 'comments_thread_changed', 'comments_thread_id', 'comments_parent',
-            'comments_outbox', 'comments_outbox_due')) = 10
+            'comments_outbox', 'comments_outbox_due', 'comments_contacts', 'comments_used_links',
+            'comments_mails')) = 13
     AND EXISTS (SELECT 1 FROM pg_proc p JOIN pg_description d
             ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0
         WHERE p.pronamespace = current_schema()::regnamespace AND p.proname = 'comments_change'

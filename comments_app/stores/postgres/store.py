@@ -57,9 +57,11 @@ from ..contract import (
 )
 from ..feed import MAX_CHANGES, Changes, Page, make_changes, make_page, visible
 from ..layout import append_encoded, encode_comment, encode_list
+from ..private import Contact
 from . import schema
 from .cache import ThreadCache, ThreadCopy, ThreadCount, parse_etag, thread_etag
 from .outbox import PostgresOutbox
+from .private import PostgresPrivate
 from .rows import COLUMNS, PUBLIC, REPLIED, is_public_row, parse_time, record
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,20 @@ ANNOUNCE = f"; COMMIT; SELECT pg_notify('{schema.CHANNEL}', %s)"
 ADD = "SELECT * FROM comments_add(%s, %s, %s, %s, %s, %s)" + ANNOUNCE
 # The same with the request's Idempotency-Key record completed in its transaction.
 ADD_KEYED = "SELECT * FROM comments_add_keyed(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)" + ANNOUNCE
+
+
+def with_contact(add: str) -> str:
+    """Return an add that also keeps the author's contact (private.py), in its transaction:
+    the function runs once (a WITH query is evaluated once), its row feeds both."""
+    call, announce = add.split(";", 1)
+    return (
+        f"WITH a AS ({call}), c AS (INSERT INTO comments_contacts (id, email, replies)"
+        " SELECT a.o_id, %s, %s FROM a) SELECT * FROM a;" + announce
+    )
+
+
+ADD_CONTACT = with_contact(ADD)
+ADD_KEYED_CONTACT = with_contact(ADD_KEYED)
 CHANGE = (
     "SELECT * FROM comments_change(%s, %s, %s, %s, %s, %s); COMMIT; "
     f"SELECT pg_notify('{schema.CHANNEL}', thread) FROM comments WHERE id = %s"
@@ -227,6 +243,8 @@ class PostgresStore:
         self.url = url
         # The notifications each write owes, in its transaction (outbox.py), when someone listens.
         self.outbox = PostgresOutbox(self) if outbox else None
+        # What no reader sees: authors' contacts, used links, the mail log (private.py).
+        self.private = PostgresPrivate(self)
         self.timeout = timeout
         password = urlsplit(url).password or ""
         self._secrets = [secret for secret in {password, unquote(password)} if secret]
@@ -434,6 +452,7 @@ class PostgresStore:
         status: str = PUBLISHED,
         thread: str = DEFAULT,
         parent: int | None = None,
+        contact: Contact | None = None,
     ) -> tuple[dict, Snapshot]:
         keyed = self._keyed.get()
         if keyed is not None and keyed.comment_id is not None:
@@ -441,11 +460,13 @@ class PostgresStore:
         created = now_ms()
         check_status(status)
         params = (thread, parent, author, text, created, status)
-        if keyed is None:
-            epoch, version, comment_id = self._write(ADD, (*params, thread))
-        else:
-            keys = (keyed.key, keyed.share, keyed.window, keyed.keep_seconds, keyed.stamp)
-            epoch, version, comment_id = self._write(ADD_KEYED, (*params, *keys, thread))
+        if keyed is not None:
+            params += (keyed.key, keyed.share, keyed.window, keyed.keep_seconds, keyed.stamp)
+        query = ADD if keyed is None else ADD_KEYED
+        if contact is not None:
+            query = ADD_CONTACT if keyed is None else ADD_KEYED_CONTACT
+            params += (contact.email, contact.replies)
+        epoch, version, comment_id = self._write(query, (*params, thread))
         comment = new_comment(comment_id, author, text, created, status, thread, parent)
         self._cache.forget_count(thread)
         cached = self._cache.get(thread)

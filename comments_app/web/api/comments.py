@@ -18,11 +18,12 @@ from ...model.comment import EDITABLE, MAX_ID, PENDING, PUBLISHED, SPAM, STATUSE
 from ...model.editing import AUTHOR, apparent_status, author_refusal, edit_as, pretended_edit, trapped
 from ...model.spam import over_limit, verdict
 from ...model.threads import DEFAULT
-from ...model.validation import clean_changes, clean_comment
+from ...model.validation import clean_changes, clean_comment, clean_contact
 from ...model.versions import VERSION_FORM, VersionGone, VersionUnknown, changes_etag, page_etag
 from ...state import app_state
 from ...stores.contract import ParentRefused, Snapshot, ThreadClosed
 from ...stores.layout import append_encoded, encode_comment
+from ...stores.private import Contact
 from .. import codings, endpoints, threads
 from ..endpoints import VERSION_HEADER
 from ..errors import APIError
@@ -201,6 +202,8 @@ def add_comment():
     honeypot's catch is kept as spam and answered as a person's comment would be."""
     fields = request.fields
     cleaned, errors = clean_comment(fields)
+    contact, contact_errors = clean_contact(fields)
+    errors.update(contact_errors)
     parent = parent_field(fields)
     if errors:
         raise APIError(400, "; ".join(errors.values()), fields=errors)
@@ -210,8 +213,12 @@ def add_comment():
     threads.check_allowed(thread, state.settings.thread_pattern)
     usual = PENDING if state.settings.moderation == "pre" else PUBLISHED
     status = verdict(fields, cleaned, state.settings.max_links) or usual
+    # Kept privately, never shown (stores/private.py); a bot's catch keeps none.
+    kept = Contact(*contact) if contact is not None and status != SPAM else None
     try:
-        comment, snapshot = store.add(cleaned["author"], cleaned["text"], status, thread, parent)
+        comment, snapshot = store.add(
+            cleaned["author"], cleaned["text"], status, thread, parent, contact=kept
+        )
     except ParentRefused as error:
         raise APIError(400, f"parent: {error}", fields={"parent": str(error)}) from None
     except ThreadClosed as error:
