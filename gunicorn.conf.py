@@ -35,6 +35,8 @@ secure_scheme_headers: dict[str, str] = {}
 # One line per request to stdout, unless COMMENTS_ACCESS_LOG=off; off by default where
 # the platform's router logs every request already (Heroku: DYNO set).
 accesslog = "-" if settings.access_log else None
+# The mails' one-click links carry a token in their path: cut from the access log (serving/accesslog.py).
+logger_class = "comments_app.serving.accesslog.RedactingLogger"
 errorlog = "-"
 # gunicorn's control socket (gunicornc: change the worker count, stop) is not used here, and
 # its default path is one per user, which every gunicorn of that user would take over.

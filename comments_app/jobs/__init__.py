@@ -30,7 +30,7 @@ from typing import Any
 
 from flask import Flask
 
-from ..notify.webhook import Webhook
+from ..notify import destinations
 from ..state import app_state
 from .backups import BackupJob
 from .notifications import Sender
@@ -52,8 +52,9 @@ def start(app: Flask, log: Any) -> list[Runner | Sender]:
         job = BackupJob(state.store, settings.backup_dir, settings.backup_every, settings.backup_keep)
         runners.append(Runner(job, log))
     outbox = getattr(state.store, "outbox", None)
-    if outbox is not None and settings.webhook_url:
-        runners.append(Sender(outbox, [Webhook(settings)], log, settings.notify_first_retry))
+    sent_to = destinations(settings, state.store, log)
+    if outbox is not None and sent_to:
+        runners.append(Sender(outbox, sent_to, log, settings.notify_first_retry))
     for runner in runners:
         runner.start()
     return runners

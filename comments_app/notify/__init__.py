@@ -5,9 +5,15 @@ item into a delivery and saying how it went. Never called inside a request: the 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
+from ..config import Settings
+from ..stores.contract import Store
 from ..stores.outbox import Item
+from .moderators import ModeratorMail
+from .replies import ReplyMail
+from .smtp import Smtp
+from .webhook import Webhook
 
 
 class Destination(Protocol):
@@ -20,3 +26,16 @@ class Destination(Protocol):
 
     def deliver(self, item: Item) -> str | None:
         """Deliver an item; return None when it was, or why not (for the log: no secret in it)."""
+
+
+def destinations(settings: Settings, store: Store, log: Any) -> list[Destination]:
+    """Return where the settings send notifications: the webhook, the moderators' and the
+    authors' mails; an empty list when nowhere."""
+    found: list[Destination] = []
+    if settings.webhook_url:
+        found.append(Webhook(settings))
+    if settings.smtp is not None:
+        smtp = Smtp(settings.smtp)
+        found.append(ModeratorMail(settings, smtp, store.secret_key))
+        found.append(ReplyMail(settings, smtp, store, log))
+    return found

@@ -51,6 +51,9 @@ class Private(Protocol):
     def use_link(self, nonce: str, until: float) -> bool:
         """Record a link as used; return False when it was already (kept until `until`)."""
 
+    def link_used(self, nonce: str) -> bool:
+        """Tell whether a link was used, without using it (its confirmation page says so)."""
+
     def mails_sent(self, address: str, since: float) -> int:
         """Return how many reply mails went to this address since a time (time.time())."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..state import AppState
-from . import api, errors, guards, headers, pages
+from . import api, errors, guards, headers, mail_pages, pages
 from .bodies import CommentsRequest
 
 
@@ -23,3 +23,4 @@ def init_app(app: Flask, state: AppState) -> None:
     guards.init_app(app, state)
     api.init_app(app)
     pages.init_app(app)
+    mail_pages.init_app(app)

@@ -169,7 +169,7 @@ def test_a_receiver_down_for_three_attempts_gets_it_later_the_waits_growing(
     assert len({headers["webhook-id"] for _, headers, _ in receiver.got}) == 1
     assert all(verified(headers, body)["type"] == "comment.published" for _, headers, body in receiver.got)
     assert eventually(lambda: outbox_of(server)["pending"], 0) == 0
-    assert "not delivered (attempt 3): HTTP 502" in server.output()
+    assert "not delivered (attempt 3): webhook: HTTP 502" in server.output()
 
 
 def workers_of(server) -> list[int]:

@@ -78,6 +78,12 @@ class FilePrivate:
             conn.execute("COMMIT")
         return fresh == 1
 
+    def link_used(self, nonce: str) -> bool:
+        if not self.side.exists():
+            return False
+        with self.side.connection() as conn:
+            return conn.execute("SELECT 1 FROM used_links WHERE nonce = ?", (nonce,)).fetchone() is not None
+
     def mails_sent(self, address: str, since: float) -> int:
         if not self.side.exists():
             return 0

@@ -67,6 +67,10 @@ class PostgresPrivate:
         work = lambda conn: conn.execute(USE_LINK, (nonce, moment(until))).rowcount  # noqa: E731
         return self.store._run(work, retry=lambda: False) == 1
 
+    def link_used(self, nonce: str) -> bool:
+        query = "SELECT EXISTS (SELECT 1 FROM comments_used_links WHERE nonce = %s)"
+        return self._run(lambda conn: conn.execute(query, (nonce,)).fetchone()[0])
+
     def mails_sent(self, address: str, since: float) -> int:
         query = "SELECT count(*) FROM comments_mails WHERE address = %s AND at >= %s"
         return self._run(lambda conn: conn.execute(query, (address, moment(since))).fetchone()[0])

@@ -1,0 +1,106 @@
+"""Sending one mail through the SMTP server COMMENTS_SMTP_URL names.
+
+smtps:// is TLS from the first byte; smtp:// turns to TLS with STARTTLS when the server
+offers it; a user in the address logs in. One connection per mail: the sender sends few
+mails, and a connection kept open would only go stale between them. Every failure (a
+refused connection, a timeout, TLS, a refused login, sender, recipient or message) is
+answered as a short reason for the log, never raised, and a reason never holds the user,
+the password or an address: not even the server's own words, which often repeat them.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from ..config import SmtpServer
+
+TIMEOUT = 10.0
+
+
+class Refusal(str):
+    """A reason the server gave for good (a 5xx answer to the recipients or to the message):
+    sending the same mail again would be refused again."""
+
+
+class Smtp:
+    """Send mails through one SMTP server."""
+
+    def __init__(
+        self, server: SmtpServer, context: ssl.SSLContext | None = None, timeout: float = TIMEOUT
+    ) -> None:
+        self.server = server
+        self.timeout = timeout
+        # The system's trusted authorities and host name checks; tests hand their own.
+        self.context = context or ssl.create_default_context()
+
+    def __repr__(self) -> str:
+        scheme = "smtps" if self.server.secure else "smtp"
+        return f"Smtp({scheme}://{self.server.host}:{self.server.port})"
+
+    def send(self, message: EmailMessage) -> str | None:
+        """Send a mail to the recipients its headers name; return None when the server took
+        it (for at least one of them), else why not."""
+        try:
+            with self._connect() as conn:
+                self._secure(conn)
+                if self.server.user:
+                    conn.login(self.server.user, self.server.password)
+                conn.send_message(message)
+        except (smtplib.SMTPException, OSError, UnicodeError) as error:
+            return why(error, self.timeout)
+        # A refusal of some recipients only (send_message's answer) still delivered the mail
+        # to the others: sending it again would repeat it to them.
+        return None
+
+    def _connect(self) -> smtplib.SMTP:
+        server = self.server
+        if server.secure:
+            return smtplib.SMTP_SSL(server.host, server.port, timeout=self.timeout, context=self.context)
+        return smtplib.SMTP(server.host, server.port, timeout=self.timeout)
+
+    def _secure(self, conn: smtplib.SMTP) -> None:
+        """Turn to TLS when the server offers STARTTLS (smtp://; smtps:// is TLS already)."""
+        if self.server.secure:
+            return
+        conn.ehlo()
+        if conn.has_extn("starttls"):
+            conn.starttls(context=self.context)
+            conn.ehlo()
+
+
+def why(error: Exception, timeout: float = TIMEOUT) -> str:
+    """Say why a mail was not sent: the kind of failure and the server's code, no more."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in error.recipients.values()})
+        reason = f"the server refused every recipient ({', '.join(map(str, codes))})"
+        return Refusal(reason) if codes and all(code >= 500 for code in codes) else reason
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return f"the server refused the sender ({error.smtp_code})"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return f"the server refused the login ({error.smtp_code})"
+    if isinstance(error, smtplib.SMTPDataError):
+        reason = f"the server refused the message ({error.smtp_code})"
+        return Refusal(reason) if error.smtp_code >= 500 else reason
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
+        return f"the server refused the connection ({error.smtp_code})"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the server answered {error.smtp_code}"
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return "the server does not offer what was asked (AUTH for a login)"
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        # smtplib says a timeout waiting for an answer as a disconnection.
+        if isinstance(error.__context__, TimeoutError):
+            return f"no answer within {timeout:g} s"
+        return "the server closed the connection"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failed: {error.reason or type(error).__name__}"
+    if isinstance(error, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    if isinstance(error, UnicodeError):
+        # smtplib sends the login in ASCII; the error would quote a piece of the password.
+        return "the login or an address holds characters the server was not offered"
+    return type(error).__name__
