@@ -38,6 +38,7 @@ const OWN_PAGES = new RegExp(
     'formParts',
     'CommentForm',
     'CommentFields',
+    'EmailFields',
     'EditForm',
     'ConfirmDelete',
     'writes',

@@ -1,29 +1,34 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import CommentFields from './CommentFields.jsx';
+import EmailFields from './EmailFields.jsx';
 import { currentLanguage, t } from './i18n.js';
 
 export const LIMITS = { author: 100, text: 10_000 };
 export const CLOSED_NOTE = 'This thread is closed: it takes no new comments.';
+// What the form remembers in this browser for the next comment: the name, and the email
+// (the person's own, kept on their device like the name; the page never shows it to others).
 const AUTHOR_KEY = 'comments.author';
+const EMAIL_KEY = 'comments.email';
 
-function storedAuthor() {
+function stored(key) {
   try {
-    return localStorage.getItem(AUTHOR_KEY) || '';
+    return localStorage.getItem(key) || '';
   } catch {
     return '';
   }
 }
 
-function rememberAuthor(author) {
+function remember(key, value) {
   try {
-    localStorage.setItem(AUTHOR_KEY, author);
+    localStorage.setItem(key, value);
   } catch {
-    // Private mode or storage full: the name just is not remembered.
+    // Private mode or storage full: the value just is not remembered.
   }
 }
 
-// Return {field: message} for what the server would refuse anyway.
-export function validate(author, text) {
+// Return {field: message} for what the server would refuse anyway. The email is optional,
+// checked loosely here (something@something): the server has the last word.
+export function validate(author, text, email = '') {
   const errors = {};
   const number = (n) => n.toLocaleString(currentLanguage());
   if (!author) errors.author = t('Please enter your name.');
@@ -38,6 +43,8 @@ export function validate(author, text) {
       length: number(text.length),
       limit: number(LIMITS.text),
     });
+  if (email && !/^[^\s@]+@[^\s@]+$/.test(email))
+    errors.email = t('Please enter an email address like name@example.org.');
   return errors;
 }
 
@@ -60,8 +67,9 @@ const MAIN = {
   submit: 'Post',
 };
 
-// onSubmit(author, text, {website}) returns a promise: resolved when stored, rejected
-// with the reason. website is the honeypot: a field people never see, which bots fill.
+// onSubmit(author, text, {website, email, notifyReplies}) returns a promise: resolved when
+// stored, rejected with the reason. website is the honeypot: a field people never see, which
+// bots fill; email ('' when none) and notifyReplies, whether to mail that address of replies.
 // The page's form unless told: a reply form gives its words (labels, hint, submit,
 // label: the form's name), onPosted() (instead of staying for the next comment) and
 // onCancel() (a Cancel button and Escape), and takes the focus when it opens.
@@ -76,8 +84,10 @@ export default function CommentForm({
   onCancel,
   closed = false,
 }) {
-  const [author, setAuthor] = useState(storedAuthor);
+  const [author, setAuthor] = useState(() => stored(AUTHOR_KEY));
   const [text, setText] = useState('');
+  const [email, setEmail] = useState(() => stored(EMAIL_KEY));
+  const [notify, setNotify] = useState(false);
   const [errors, setErrors] = useState({});
   const [failure, setFailure] = useState('');
   const [posting, setPosting] = useState(false);
@@ -85,6 +95,7 @@ export default function CommentForm({
   const form = useRef(null);
   const authorInput = useRef(null);
   const textInput = useRef(null);
+  const emailInput = useRef(null);
   const honeypot = useRef(null);
   // Whether the form still shows once the thread is known closed: only with words in it.
   const [keptOpen, setKeptOpen] = useState(null);
@@ -103,23 +114,37 @@ export default function CommentForm({
     if (posting || closed) return;
     const cleanAuthor = author.trim();
     const cleanText = text.trim();
-    const found = validate(cleanAuthor, cleanText);
+    const cleanEmail = email.trim();
+    const found = validate(cleanAuthor, cleanText, cleanEmail);
     setErrors(found);
     setFailure('');
     if (found.author) return authorInput.current.focus();
     if (found.text) return textInput.current.focus();
+    if (found.email) return emailInput.current.focus();
     setPosting(true);
-    rememberAuthor(cleanAuthor);
+    remember(AUTHOR_KEY, cleanAuthor);
+    remember(EMAIL_KEY, cleanEmail);
+    const website = honeypot.current?.value || '';
     try {
-      await onSubmit(cleanAuthor, cleanText, { website: honeypot.current?.value || '' });
+      const notifyReplies = cleanEmail !== '' && notify;
+      await onSubmit(cleanAuthor, cleanText, { website, email: cleanEmail, notifyReplies });
+      // The email stays, as the name does: people post again.
       setText('');
       if (onPosted) onPosted();
       else textInput.current?.focus();
     } catch (error) {
-      setFailure(failureMessage(error));
+      refused(error);
     } finally {
       setPosting(false);
     }
+  }
+
+  // A refused email is said beside its field (the server's reason); anything else above the buttons.
+  function refused(error) {
+    const reason = error.fields?.email;
+    if (typeof reason !== 'string') return setFailure(failureMessage(error));
+    setErrors({ email: reason });
+    emailInput.current?.focus();
   }
 
   function onFormKeyDown(event) {
@@ -177,6 +202,15 @@ export default function CommentForm({
         errors={errors}
         authorInput={authorInput}
         textInput={textInput}
+      />
+      <EmailFields
+        id={id}
+        email={email}
+        onEmailChange={setEmail}
+        notify={notify}
+        onNotifyChange={setNotify}
+        error={errors.email}
+        emailInput={emailInput}
       />
       {/* The honeypot: off screen, out of the tab order, hidden from screen readers, never autofilled. */}
       <div className="honeypot" aria-hidden="true">

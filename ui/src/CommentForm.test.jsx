@@ -1,8 +1,12 @@
 import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api.js';
 import CommentForm from './CommentForm.jsx';
+import { postComment } from './writes.js';
+
+// What the form hands on besides the honeypot when no email is typed.
+const NO_EMAIL = { email: '', notifyReplies: false };
 
 function setup(onSubmit = vi.fn().mockResolvedValue(undefined)) {
   render(<CommentForm onSubmit={onSubmit} />);
@@ -53,7 +57,7 @@ describe('CommentForm', () => {
     await user.type(name, '  Ann ');
     await user.type(comment, ' Hello *world* ');
     await user.click(post);
-    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Hello *world*', { website: '' });
+    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Hello *world*', { website: '', ...NO_EMAIL });
     expect(comment).toHaveValue('');
     expect(name).toHaveValue('  Ann ');
     expect(localStorage.getItem('comments.author')).toBe('Ann');
@@ -90,7 +94,7 @@ describe('CommentForm', () => {
     await user.type(name, 'Ann');
     await user.type(comment, 'Quick');
     await user.keyboard(keys);
-    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Quick', { website: '' });
+    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Quick', { website: '', ...NO_EMAIL });
   });
 
   it('says when to post again after a 429 and keeps the text', async () => {
@@ -112,14 +116,17 @@ describe('CommentForm', () => {
     expect(trap).toHaveAttribute('autocomplete', 'off');
     expect(trap.closest('[aria-hidden="true"]')).not.toBeNull();
     expect(screen.queryByRole('textbox', { name: /empty/i })).toBeNull();
-    // Tabbing from the comment goes to the button, never into the trap.
+    // Tabbing from the comment goes by the email (its choice disabled while empty) to the
+    // button, never into the trap.
     await user.type(name, 'Ann');
     await user.type(comment, 'Hi');
+    await user.tab();
+    expect(screen.getByLabelText('Email')).toHaveFocus();
     await user.tab();
     expect(post).toHaveFocus();
     trap.value = 'https://spam.example';
     await user.click(post);
-    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Hi', { website: 'https://spam.example' });
+    expect(onSubmit).toHaveBeenCalledWith('Ann', 'Hi', { website: 'https://spam.example', ...NO_EMAIL });
   });
 
   it('sends a comment once however often it is submitted while posting', async () => {
@@ -134,5 +141,112 @@ describe('CommentForm', () => {
     finish();
     await vi.waitFor(() => expect(comment).toHaveValue(''));
     expect(onSubmit).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the email field', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  const created = () => new Response('[]', { status: 201, headers: { 'Content-Type': 'application/json' } });
+
+  // The form posting through the real postComment; bodies() are the JSON bodies fetch was given.
+  function wired(answer = created) {
+    const fetchMock = vi.fn(async () => answer());
+    vi.stubGlobal('fetch', fetchMock);
+    const post = (author, text, extras) => postComment(author, text, { ...extras, retryDelays: [] });
+    render(<CommentForm onSubmit={post} />);
+    return {
+      user: userEvent.setup(),
+      bodies: () => fetchMock.mock.calls.map(([, init]) => JSON.parse(init.body)),
+      email: screen.getByLabelText('Email'),
+      notify: screen.getByLabelText('Email me when someone replies'),
+      post: screen.getByRole('button', { name: 'Post' }),
+    };
+  }
+
+  async function write(user, author, text) {
+    await user.type(screen.getByLabelText('Name'), author);
+    await user.type(screen.getByLabelText('Comment'), text);
+  }
+
+  it('offers the replies choice only once an address is typed, and says what the address is for', async () => {
+    const { user, email, notify } = wired();
+    expect(email).toHaveAttribute('type', 'email');
+    expect(email).toHaveAttribute('autocomplete', 'email');
+    expect(email).toHaveAttribute('maxlength', '254');
+    expect(notify).toBeDisabled();
+    expect(notify).not.toBeChecked();
+    const help = /Used only to tell you of replies; never shown/;
+    expect(email).toHaveAccessibleDescription(help);
+    expect(notify).toHaveAccessibleDescription(help);
+    await user.type(email, 'ann@example.org');
+    expect(notify).toBeEnabled();
+    await user.click(notify);
+    expect(notify).toBeChecked();
+    await user.clear(email);
+    expect(notify).toBeDisabled();
+    expect(notify).not.toBeChecked();
+  });
+
+  it('sends the email and the choice, keeps and remembers the email', async () => {
+    const { user, bodies, email, notify, post } = wired();
+    await write(user, 'Ann', 'Tell me');
+    await user.type(email, ' ann@example.org ');
+    await user.click(notify);
+    await user.click(post);
+    await vi.waitFor(() => expect(screen.getByLabelText('Comment')).toHaveValue(''));
+    await user.type(screen.getByLabelText('Comment'), 'Again, quietly');
+    await user.click(notify);
+    await user.click(post);
+    await vi.waitFor(() => expect(bodies()).toHaveLength(2));
+    expect(bodies()).toEqual([
+      { author: 'Ann', text: 'Tell me', email: 'ann@example.org', notify_replies: true },
+      { author: 'Ann', text: 'Again, quietly', email: 'ann@example.org', notify_replies: false },
+    ]);
+    expect(email).toHaveValue('ann@example.org');
+    expect(localStorage.getItem('comments.email')).toBe('ann@example.org');
+  });
+
+  it('sends no email key without an address', async () => {
+    const { user, bodies, post } = wired();
+    await write(user, 'Ann', 'Anonymous enough');
+    await user.click(post);
+    await vi.waitFor(() => expect(bodies()).toHaveLength(1));
+    expect(bodies()[0]).toEqual({ author: 'Ann', text: 'Anonymous enough', notify_replies: false });
+  });
+
+  it('starts with the remembered email', () => {
+    localStorage.setItem('comments.email', 'bea@example.org');
+    const { email, notify } = wired();
+    expect(email).toHaveValue('bea@example.org');
+    expect(notify).toBeEnabled();
+  });
+
+  it('refuses what is no address before sending, beside the field', async () => {
+    const { user, bodies, email, post } = wired();
+    await write(user, 'Ann', 'Hi');
+    await user.type(email, 'ann.example.org');
+    await user.click(post);
+    expect(screen.getByRole('alert')).toHaveTextContent('Please enter an email address like name@example.org.');
+    expect(email).toHaveAttribute('aria-invalid', 'true');
+    expect(email).toHaveAccessibleDescription(/name@example\.org\..*Optional/);
+    expect(email).toHaveFocus();
+    expect(bodies()).toEqual([]);
+  });
+
+  it("shows the server's refusal of the email beside the field", async () => {
+    const reason = 'email is not an email address like name@example.org';
+    const refusal = { error: reason, fields: { email: reason } };
+    const { user, email, post } = wired(
+      () => new Response(JSON.stringify(refusal), { status: 400, headers: { 'Content-Type': 'application/json' } }),
+    );
+    await write(user, 'Ann', 'Hi');
+    await user.type(email, 'ann@-bad-.example');
+    await user.click(post);
+    expect(await screen.findByRole('alert')).toHaveTextContent(reason);
+    expect(screen.getAllByRole('alert')).toHaveLength(1);
+    expect(email).toHaveAttribute('aria-invalid', 'true');
+    expect(email).toHaveFocus();
+    expect(screen.getByLabelText('Comment')).toHaveValue('Hi');
   });
 });

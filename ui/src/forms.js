@@ -2,13 +2,15 @@
 // own, asked for once the box has rendered: the first comments wait for no form's code (the widget's weight before
 // its first comment, docs/page.md).
 import { useEffect, useState } from 'react';
+import { addWords } from './i18n.js';
 
 let loaded = null;
 let loading = null;
 
-// Return a promise of the forms' module, fetched once.
+// Return a promise of the forms' module, fetched once, with their words in the language spoken.
 export function loadForms() {
-  loading ??= import('./formParts.js').then((forms) => {
+  loading ??= import('./formParts.js').then(async (forms) => {
+    await addWords(forms.formWords);
     loaded = forms;
     return forms;
   });

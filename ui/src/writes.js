@@ -31,17 +31,21 @@ const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // it waits for a moderator (202, "status": "pending"); published, the stored
 // comment, when the server applied the preference; comments and etag, the
 // updated list, when it did not (a tutorial's server answers the list).
-// website is the form's honeypot field: people leave it empty. A network failure
+// website is the form's honeypot field: people leave it empty. email (sent only when
+// given) and notifyReplies (sent when the form says, true or false): the author's address,
+// kept privately by the server, and whether to mail it of replies. A network failure
 // is retried with the same Idempotency-Key, so the comment is stored once at most.
 export async function postComment(
   author,
   text,
-  { website = '', parent = null, thread = null, retryDelays = POST_RETRY_DELAYS_MS } = {},
+  { website = '', email = '', notifyReplies, parent = null, thread = null, retryDelays = POST_RETRY_DELAYS_MS } = {},
 ) {
   const key = newIdempotencyKey();
   const fields = { author, text };
   if (parent !== null && parent !== undefined) fields.parent = parent;
   if (website) fields.website = website;
+  if (email) fields.email = email;
+  if (typeof notifyReplies === 'boolean') fields.notify_replies = notifyReplies;
   const payload = JSON.stringify(fields);
   let response;
   for (let attempt = 0; ; attempt += 1) {

@@ -6,30 +6,16 @@ export default [
   'Ajouter un commentaire',
   // Awaiting approval
   'En attente de validation',
-  // Cancel
-  'Annuler',
-  // Changing a comment needs a login. Reload the page to sign in.
-  'Modifier un commentaire demande une connexion. Rechargez la page pour vous connecter.',
   // Comment
   'Commentaire',
   // Comments
   'Commentaires',
-  // Ctrl+Enter (⌘+Enter) saves, Escape cancels.
-  'Ctrl+Entrée (⌘+Entrée) enregistre, Échap annule.',
-  // Delete
-  'Supprimer',
   // Delete this comment?
   'Supprimer ce commentaire ?',
-  // Deleting a comment needs a login. Reload the page to sign in.
-  'Supprimer un commentaire demande une connexion. Rechargez la page pour vous connecter.',
   // Edit
   'Modifier',
   // Edited {time}
   'Modifié le {time}',
-  // Keep
-  'Garder',
-  // Leave this empty
-  'Laissez ce champ vide',
   // Loading comments…
   'Chargement des commentaires…',
   // Loading older comments…
@@ -52,16 +38,10 @@ export default [
   'Les commentaires plus anciens n’ont pas pu être chargés. Réessayez.',
   // Only you can see this comment until a moderator approves it.
   'Vous seul voyez ce commentaire jusqu’à ce qu’un modérateur le valide.',
-  // Please enter your name.
-  'Veuillez saisir votre nom.',
-  // Please write a comment.
-  'Veuillez écrire un commentaire.',
   // Post
   'Publier',
   // Post reply
   'Publier la réponse',
-  // Posting needs a login. Reload the page to sign in.
-  'Publier demande une connexion. Rechargez la page pour vous connecter.',
   // Reading and posting comments here needs a login. Reload the page to sign in.
   'Lire et publier des commentaires ici demande une connexion. Rechargez la page pour vous connecter.',
   // Reconnecting to the server…
@@ -74,44 +54,18 @@ export default [
   'Répondre',
   // Reply to {name}
   'Répondre à {name}',
-  // Save
-  'Enregistrer',
-  // The comment could not be changed.
-  'Le commentaire n’a pas pu être modifié.',
-  // The comment could not be posted.
-  'Le commentaire n’a pas pu être publié.',
   // The conversation
   'La conversation',
   // The server answered {status}.
   'Le serveur a répondu {status}.',
-  // This comment can no longer be changed from this page (the server said: {reason}).
-  'Ce commentaire ne peut plus être modifié depuis cette page (le serveur a dit : {reason}).',
-  // This comment can no longer be changed from this page.
-  'Ce commentaire ne peut plus être modifié depuis cette page.',
-  // This comment can no longer be deleted from this page.
-  'Ce commentaire ne peut plus être supprimé depuis cette page.',
-  // This comment is no longer there.
-  'Ce commentaire n’existe plus.',
   // This page's address names no thread: {thread}
   'L’adresse de cette page ne nomme aucune discussion : {thread}',
   // This thread is closed: it takes no new comments.
   'Cette discussion est close : elle n’accepte plus de commentaires.',
-  // Your comment
-  'Votre commentaire',
-  // Your comment is {length} characters long; the limit is {limit}.
-  'Votre commentaire fait {length} caractères ; la limite est de {limit}.',
-  // Your comment was changed.
-  'Votre commentaire a été modifié.',
   // Your comment was changed. It will appear for everyone once a moderator approves it.
   'Votre commentaire a été modifié. Il apparaîtra pour tous dès qu’un modérateur l’aura validé.',
-  // Your comment was deleted.
-  'Votre commentaire a été supprimé.',
   // Your comment was received. It will appear for everyone once a moderator approves it.
   'Votre commentaire a été reçu. Il apparaîtra pour tous dès qu’un modérateur l’aura validé.',
-  // Your name
-  'Votre nom',
-  // Your name is {length} characters long; the limit is {limit}.
-  'Votre nom fait {length} caractères ; la limite est de {limit}.',
   // Your reply
   'Votre réponse',
   // a removed comment
@@ -128,6 +82,4 @@ export default [
   'publication…',
   // {count} new comments.
   '{count} nouveaux commentaires.',
-  // {message}. You can post again at {at}; your comment is kept here.
-  '{message}. Vous pourrez publier de nouveau à {at} ; votre commentaire est gardé ici.',
 ];

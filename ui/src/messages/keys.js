@@ -1,23 +1,17 @@
-// Every message the comment box says, in English: the catalogs' keys. Each catalog
-// (de.js, fr.js) lists its words in this order, each under its English as a comment, so
-// that it carries no keys of its own (the widget's weight: docs/page.md);
-// src/messages.test.jsx checks both against this list and the code.
+// Every message the comment box says before its forms load, in English: the catalogs' keys
+// (the forms' own are in formKeys.js). Each catalog (de.js, fr.js) lists its words in this
+// order, each under its English as a comment, so that it carries no keys of its own (the
+// widget's weight: docs/page.md); src/messages.test.jsx checks both against this list and
+// the code.
 export default [
   '(edited)',
   'Add a comment',
   'Awaiting approval',
-  'Cancel',
-  'Changing a comment needs a login. Reload the page to sign in.',
   'Comment',
   'Comments',
-  'Ctrl+Enter (⌘+Enter) saves, Escape cancels.',
-  'Delete',
   'Delete this comment?',
-  'Deleting a comment needs a login. Reload the page to sign in.',
   'Edit',
   'Edited {time}',
-  'Keep',
-  'Leave this empty',
   'Loading comments…',
   'Loading older comments…',
   'Markdown works. Ctrl+Enter (⌘+Enter) posts, Escape cancels.',
@@ -29,36 +23,20 @@ export default [
   'Older comments',
   'Older comments could not be loaded. Try again.',
   'Only you can see this comment until a moderator approves it.',
-  'Please enter your name.',
-  'Please write a comment.',
   'Post',
   'Post reply',
-  'Posting needs a login. Reload the page to sign in.',
   'Reading and posting comments here needs a login. Reload the page to sign in.',
   'Reconnecting to the server…',
   'Replies to a removed comment',
   'Replies to {name}',
   'Reply',
   'Reply to {name}',
-  'Save',
-  'The comment could not be changed.',
-  'The comment could not be posted.',
   'The conversation',
   'The server answered {status}.',
-  'This comment can no longer be changed from this page (the server said: {reason}).',
-  'This comment can no longer be changed from this page.',
-  'This comment can no longer be deleted from this page.',
-  'This comment is no longer there.',
   "This page's address names no thread: {thread}",
   'This thread is closed: it takes no new comments.',
-  'Your comment',
-  'Your comment is {length} characters long; the limit is {limit}.',
-  'Your comment was changed.',
   'Your comment was changed. It will appear for everyone once a moderator approves it.',
-  'Your comment was deleted.',
   'Your comment was received. It will appear for everyone once a moderator approves it.',
-  'Your name',
-  'Your name is {length} characters long; the limit is {limit}.',
   'Your reply',
   'a removed comment',
   'an earlier comment',
@@ -67,5 +45,4 @@ export default [
   'just now',
   'posting…',
   '{count} new comments.',
-  '{message}. You can post again at {at}; your comment is kept here.',
 ];

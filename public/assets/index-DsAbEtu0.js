@@ -1,0 +1,1 @@
+import{C as e,E as t,M as n,i as r,u as i,x as a}from"./shared-h1SfZJ_7.js";await e(a(new URLSearchParams(window.location.search).get(`lang`))),t(document.getElementById(`root`)).render(i(n,{children:i(r,{})}));

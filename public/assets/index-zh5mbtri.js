@@ -1,1 +1,0 @@
-import{C as e,T as t,i as n,j as r,u as i,x as a}from"./shared-DbhaCZ8k.js";await e(a(new URLSearchParams(window.location.search).get(`lang`))),t(document.getElementById(`root`)).render(i(r,{children:i(n,{})}));

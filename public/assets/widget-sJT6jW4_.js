@@ -1,1 +1,0 @@
-import{C as e,T as t,i as n,n as r,r as i,t as a,u as o,x as s}from"./shared-DbhaCZ8k.js";var c=i(),l=document.getElementById(`root`);a(c),r(l,c.origin),await e(s(c.lang)),t(l).render(o(n,{thread:c.thread}));
