@@ -13,6 +13,8 @@ import signal
 import pytest
 import requests
 
+from comments_app import config, create_app
+
 from ..conftest import eventually
 from ..mailserver import MailServer
 from .test_notifications import outbox_of, workers_of
@@ -155,3 +157,30 @@ def test_workers_killed_between_the_write_and_the_mail_lose_nothing(start_server
     assert "Once" in got.part("plain")
     texts = [comment["text"] for comment in requests.get(server.url + "/api/comments", timeout=10).json()]
     assert texts == ["Once"]
+
+
+MAIL = {"COMMENTS_SMTP_URL": "smtp://mail.example:587", "COMMENTS_MAIL_FROM": "c@example.org"}
+
+
+@pytest.mark.parametrize(
+    "settings, words",
+    [
+        ({"COMMENTS_SMTP_URL": "http://mail.example"}, "COMMENTS_SMTP_URL: must start with smtp://"),
+        ({"COMMENTS_SMTP_URL": "smtp://u:s3cret@mail.example:xx"}, "COMMENTS_SMTP_URL"),
+        ({"COMMENTS_SMTP_URL": "smtp://u:s3cret@"}, "COMMENTS_SMTP_URL"),
+        ({"COMMENTS_SMTP_URL": "smtp://mail.example", "COMMENTS_PUBLIC_URL": PUBLIC}, "COMMENTS_MAIL_FROM"),
+        ({**MAIL}, "COMMENTS_PUBLIC_URL: must be set with COMMENTS_SMTP_URL"),
+        ({**MAIL, "COMMENTS_PUBLIC_URL": PUBLIC, "COMMENTS_MAIL_FROM": "nobody"}, "COMMENTS_MAIL_FROM"),
+        (
+            {**MAIL, "COMMENTS_PUBLIC_URL": PUBLIC, "COMMENTS_MODERATOR_EMAILS": "a@b.org, x"},
+            "MODERATOR_EMAILS",
+        ),
+        ({"COMMENTS_MODERATOR_EMAILS": "a@b.org"}, "COMMENTS_MODERATOR_EMAILS: needs COMMENTS_SMTP_URL"),
+        ({"COMMENTS_NOTIFY": "some"}, "COMMENTS_NOTIFY"),
+    ],
+)
+def test_a_wrong_mail_setting_stops_the_start_naming_it(tmp_path, settings, words):
+    with pytest.raises(config.ConfigError) as caught:
+        create_app({"COMMENTS_FILE": str(tmp_path / "comments.json"), **settings})
+    assert words in str(caught.value)
+    assert "s3cret" not in str(caught.value)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from comments_app import create_app
+from comments_app.notify.webhook import event_body
 from comments_app.state import app_state
 from comments_app.stores.backup import encode_export, read_export, take_contacts
 from comments_app.stores.private import Contact
@@ -58,6 +59,17 @@ def test_an_email_given_with_a_comment_is_kept_privately_and_never_shown(app, st
         for path in folder.rglob("*.json"):
             seen.append(path.read_bytes())
     assert all(b"private@example.org" not in body for body in seen)
+
+
+def test_no_notification_carries_the_email(store_settings):
+    hook = {"COMMENTS_WEBHOOK_URL": "http://127.0.0.1:9/", "COMMENTS_WEBHOOK_SECRET": "whsec_" + "A" * 44}
+    app = create_app({**store_settings, **NO_RATE_LIMIT, **hook})
+    client = app.test_client()
+    client.post("/api/comments", json={"author": "Ann", "text": "Hi", "email": EMAIL, "notify_replies": True})
+    state = app_state(app)
+    items = state.store.outbox.listing()
+    assert items and all(EMAIL.encode() not in event_body(item, state.settings) for item in items)
+    state.store.close()
 
 
 @pytest.mark.parametrize(
