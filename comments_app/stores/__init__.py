@@ -40,4 +40,5 @@ def open_idempotency(settings: Settings, store: Store) -> IdempotencyRecords:
     from .jsonfile.idempotency import SqliteRecords
 
     path = settings.file
-    return SqliteRecords(path.with_name(path.stem + ".idempotency.sqlite3"))
+    # The store keeps each key with its comment too (jsonfile/idempotency.py).
+    return SqliteRecords(path.with_name(path.stem + ".idempotency.sqlite3"), store=store)

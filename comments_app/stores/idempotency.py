@@ -13,7 +13,8 @@ A store offers it as a protocol of its own: the JSON file store keeps records in
 SQLite file beside the comments file (jsonfile/idempotency.py), PostgreSQL in a table
 beside the comments (postgres/idempotency.py), written in the comment's own transaction
 (RecordsWithComments, below): there a record points at its comment instead of keeping
-an answer. Nothing here imports Flask.
+an answer. The file store keeps the key with its comment too, in the comment's own
+write, and completes its record after the answer. Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ class RecordsWithComments(Protocol):
     transaction, so no crash leaves one without the other and no completion follows. A
     repeat whose record holds a comment attaches that comment's id: the store's add then
     stores nothing and hands that comment back, and the handler answers it again.
+
+    Records whose class says completed_by_add = False (the file store's) keep the key
+    with the comment, in its write, and are completed after the answer all the same: a
+    repeat is answered from the comment while the key is kept with it, answered or not
+    (its worker killed before completing it).
     """
 
     def attach(self, key: str, comment_id: int | None = None, stamp: int | None = None) -> None:
@@ -90,6 +96,11 @@ class RecordsWithComments(Protocol):
 
     def detach(self) -> None:
         """Forget what this context attached."""
+
+
+def completed_by_add(records: IdempotencyRecords) -> bool:
+    """Tell whether the store's add completes a claimed record (nothing to complete after the answer)."""
+    return isinstance(records, RecordsWithComments) and getattr(records, "completed_by_add", True)
 
 
 def encode_headers(headers: dict[str, str]) -> str:

@@ -1,7 +1,8 @@
-"""On PostgreSQL a POST's Idempotency-Key record is written in its comment's transaction:
-a worker killed (kill -9) after the comment's commit and before its answer leaves the
-comment with its record, so a retry, even once the claim is stale, stores nothing twice.
-And a POST with a key costs two round trips to the database, not three."""
+"""On PostgreSQL a POST's Idempotency-Key record is written in its comment's transaction,
+and the file store keeps the key with its comment in the side file, in the comment's own
+write: a worker killed (kill -9) after the comment's commit and before its answer leaves
+the comment with its key, so a retry, even once the claim is stale, stores nothing twice.
+And on PostgreSQL a POST with a key costs two round trips to the database, not three."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ import psycopg
 import pytest
 
 from comments_app import create_app
+from comments_app.model.threads import DEFAULT
 from comments_app.state import app_state
-from comments_app.stores.idempotency import STALE_SECONDS, Bounds
+from comments_app.stores.idempotency import KEEP_SECONDS, STALE_SECONDS, Bounds
+from comments_app.stores.jsonfile.idempotency import SqliteRecords
 from comments_app.stores.postgres.idempotency import PostgresRecords
 
 from ..conftest import NO_RATE_LIMIT
@@ -73,21 +76,11 @@ def age_file_claims(path: Path) -> None:
         conn.execute("UPDATE idempotency SET claimed = claimed - ?", (STALE_SECONDS + 1,))
 
 
-@pytest.mark.parametrize(
-    "store",
-    [
-        "postgresql",
-        pytest.param(
-            "json",
-            # The file store's records are a SQLite file beside the comments: no
-            # transaction spans both, and this window stays open there.
-            marks=pytest.mark.xfail(strict=True, reason="the file store's records are not in its commit"),
-        ),
-    ],
-)
+@pytest.mark.parametrize("store", ["postgresql", "json"])
 def test_a_retry_after_a_crash_past_the_commit_stores_nothing_twice(store, request, tmp_path):
-    """Failed on PostgreSQL before records were written with their comments: the claim,
-    never completed, was taken over after STALE_SECONDS and the comment stored twice."""
+    """Failed on PostgreSQL before records were written with their comments, and on the
+    file store before its adds kept their keys in the side file: the claim, never
+    completed, was taken over after STALE_SECONDS and the comment stored twice."""
     if store == "postgresql":
         url = request.getfixturevalue("pg_url")
         settings, age = {"DATABASE_URL": url}, lambda: age_claims(url)
@@ -127,11 +120,21 @@ class Later:
         return time.time() + self.seconds
 
 
+def unanswer_file_claims(path: Path) -> None:
+    """Take the answers out of the file store's records, as a worker killed after the
+    comment and before completing its record leaves them."""
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE idempotency SET status = NULL, headers = NULL, body = NULL, list_version = NULL,"
+            " share = NULL, place = NULL"
+        )
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_repeat_answers_as_the_first_did(pg_url, kind, monkeypatch):
+def test_a_repeat_answers_as_the_first_did(store_settings, kind, monkeypatch):
     """Status, Location, the same Comment-Token (made seconds later), and the body."""
     settings, fields, headers = KINDS[kind]
-    client = create_app({"DATABASE_URL": pg_url, **NO_RATE_LIMIT, **settings}).test_client()
+    client = create_app({**store_settings, **NO_RATE_LIMIT, **settings}).test_client()
     body, headers = {**BODY, **fields}, {**headers, "Idempotency-Key": KEY}
     first = client.post("/api/comments", json=body, headers=headers)
     monkeypatch.setattr(itsdangerous.timed, "time", Later(5))
@@ -141,6 +144,27 @@ def test_a_repeat_answers_as_the_first_did(pg_url, kind, monkeypatch):
     assert again.get_data() == first.get_data()
     other = client.post("/api/comments", json={**body, "text": "else"}, headers=headers)
     assert other.status_code == 422
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_repeat_of_a_claim_never_answered_answers_as_the_first_did(tmp_path, kind, monkeypatch):
+    """On the file store, answered from the comment the side file says the claim stored."""
+    settings, fields, headers = KINDS[kind]
+    path = tmp_path / "comments.json"
+    app = create_app({"COMMENTS_FILE": str(path), **NO_RATE_LIMIT, **settings})
+    client = app.test_client()
+    body, headers = {**BODY, **fields}, {**headers, "Idempotency-Key": KEY}
+    first = client.post("/api/comments", json=body, headers=headers)
+    unanswer_file_claims(path.with_name("comments.idempotency.sqlite3"))
+    monkeypatch.setattr(itsdangerous.timed, "time", Later(5))
+    again = client.post("/api/comments", json=body, headers=headers)
+    assert again.status_code == first.status_code
+    assert {**again.headers} == {**first.headers, "Idempotent-Replayed": "true"}
+    assert again.get_data() == first.get_data()
+    assert len(app_state(app).store.export_records()) == 1
+    # That answer completed the record, as the first would have.
+    with sqlite3.connect(path.with_name("comments.idempotency.sqlite3")) as conn:
+        assert conn.execute("SELECT status FROM idempotency").fetchall() == [(first.status_code,)]
 
 
 def test_a_repeats_comment_token_lets_its_author_edit(pg_url, monkeypatch):
@@ -226,3 +250,68 @@ def test_a_claim_with_its_comment_is_never_released_nor_taken_over(pg_url):
     age_claims(pg_url)
     found = records.claim(KEY, "fingerprint")
     assert not found.claimed and found.comment_id == comment["id"]
+
+
+def file_records(tmp_path: Path) -> SqliteRecords:
+    """The file store's records, as open_idempotency makes them, beside a fresh store."""
+    store = app_state(create_app({"COMMENTS_FILE": str(tmp_path / "comments.json")})).store
+    return SqliteRecords(tmp_path / "comments.idempotency.sqlite3", store=store)
+
+
+def keyed_add(records, key: str, text: str) -> dict:
+    """Claim the key and store a comment with it, as the guard and the handler do."""
+    assert records.claim(key, "fingerprint").claimed
+    records.attach(key, stamp=1_700_000_000)
+    try:
+        comment, _ = records.store.add("Ann", text)
+    finally:
+        records.detach()
+    return comment
+
+
+def test_a_file_claim_with_its_comment_is_never_released_nor_taken_over(tmp_path):
+    records = file_records(tmp_path)
+    comment = keyed_add(records, KEY, "stored")
+    records.release(KEY)
+    age_file_claims(records.path)
+    found = records.claim(KEY, "fingerprint")
+    assert not found.claimed and (found.comment_id, found.stamp) == (comment["id"], 1_700_000_000)
+
+
+def test_a_file_claim_whose_write_was_never_renamed_in_is_taken_over(tmp_path):
+    """A worker killed after the side file's commit and before the rename stored nothing."""
+    records = file_records(tmp_path)
+    assert records.claim(KEY, "fingerprint").claimed
+    records.store.keys.side.put([], {}, [], DEFAULT, 12345, time.time(), {KEY: (7, 1)})
+    assert not records.claim(KEY, "fingerprint").claimed  # not stale yet: the first may run
+    age_file_claims(records.path)
+    assert records.claim(KEY, "fingerprint").claimed
+    assert records.store.keys.stored(KEY) is None
+
+
+def test_the_file_stores_keys_are_bounded(tmp_path):
+    records = file_records(tmp_path)
+    records.store.keys.side.max_keys = 5
+    comments = [keyed_add(records, f"key-{n}", f"comment {n}") for n in range(8)]
+    kept = [records.store.keys.stored(f"key-{n}") for n in range(8)]
+    assert kept == [None] * 3 + [(comment["id"], 1_700_000_000) for comment in comments[3:]]
+    # Older than KEEP_SECONDS: never found, and gone at the next write.
+    with sqlite3.connect(records.store.keys.side.path) as conn:
+        conn.execute("UPDATE keys SET made = made - ?", (KEEP_SECONDS + 1,))
+    assert records.store.keys.stored("key-7") is None
+    keyed_add(records, "key-8", "comment 8")
+    with sqlite3.connect(records.store.keys.side.path) as conn:
+        assert conn.execute("SELECT key FROM keys").fetchall() == [("key-8",)]
+
+
+def test_a_file_key_used_again_after_its_record_was_dropped_is_a_new_request(tmp_path):
+    """The side file's row of the key's earlier use answers none of its later claims."""
+    records = file_records(tmp_path)
+    keyed_add(records, KEY, "first use")
+    with sqlite3.connect(records.path) as conn:
+        conn.execute("DELETE FROM idempotency")  # past the records' bounds
+    with sqlite3.connect(records.store.keys.side.path) as conn:
+        conn.execute("UPDATE keys SET made = made - 10")
+    assert records.claim(KEY, "another body").claimed
+    records.release(KEY)  # refused (a 400, say): a retry is checked afresh
+    assert records.claim(KEY, "another body").claimed

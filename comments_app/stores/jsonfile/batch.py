@@ -35,6 +35,9 @@ class Pending:
         self.error: Exception | None = None
         # The author's contact, kept privately (sidefile.py), never in the record.
         self.contact: Contact | None = None
+        # The request's (scoped) Idempotency-Key and its Comment-Token's stamp, kept with
+        # the comment in the side file (idempotency.py).
+        self.key: tuple[str, int | None] | None = None
 
     def finish(self, snapshot: Snapshot | None = None, error: Exception | None = None) -> None:
         self.snapshot = snapshot
@@ -58,14 +61,16 @@ def written_ids(batch: list[Pending]) -> list[int]:
 @dataclass
 class SideWrite:
     """What a batch writes to the side file (sidefile.py) with its version: the outbox's
-    events, the new comments' contacts, and the deleted comments' contacts to forget."""
+    events, the new comments' contacts, the deleted comments' contacts to forget, and
+    the new comments' Idempotency-Keys ({key: (comment id, stamp)})."""
 
     events: list[Event] = field(default_factory=list)
     contacts: dict[int, Contact] = field(default_factory=dict)
     forgotten: list[int] = field(default_factory=list)
+    keys: dict[str, tuple[int, int | None]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.contacts or self.forgotten)
+        return bool(self.events or self.contacts or self.forgotten or self.keys)
 
 
 def side_write(batch: list[Pending], thread: str, notifies: bool) -> SideWrite:
@@ -77,8 +82,12 @@ def side_write(batch: list[Pending], thread: str, notifies: bool) -> SideWrite:
             continue
         if notifies:
             side.events.extend(events_for(pending.kind, pending.before, pending.record, thread))
-        if pending.kind == "add" and pending.contact is not None:
-            side.contacts[pending.record["id"]] = pending.contact
+        if pending.kind == "add":
+            if pending.contact is not None:
+                side.contacts[pending.record["id"]] = pending.contact
+            if pending.key is not None:
+                key, stamp = pending.key
+                side.keys[key] = (pending.record["id"], stamp)
         elif pending.kind == "delete":
             side.forgotten.append(pending.record["id"])
     return side

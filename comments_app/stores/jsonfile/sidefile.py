@@ -1,8 +1,9 @@
 """The file store's side file: a SQLite file beside the comments file (comments.json.outbox)
-holding what the threads' files must not: the notifications' outbox (outbox.py) and the
-private data (private.py): authors' contacts, used links, the reply mails' log.
+holding what the threads' files must not: the notifications' outbox (outbox.py), the
+private data (private.py): authors' contacts, used links, the reply mails' log, and the
+Idempotency-Key each new comment was stored under (idempotency.py).
 
-A thread's writer puts a write's events and contacts here in one SQLite commit (fsynced),
+A thread's writer puts a write's events, contacts and keys here in one SQLite commit (fsynced),
 after the new version's temporary file is fsynced and before it is renamed into place,
 each row marked with the modification time of the version it belongs to. A killed write
 can thus leave rows of a version that never became current: they stay unconfirmed until
@@ -16,11 +17,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..contract import StoreError
+from ..idempotency import KEEP_SECONDS, MAX_RECORDS
 from ..outbox import Event
 from ..private import Contact
 
@@ -54,6 +56,17 @@ CREATE INDEX IF NOT EXISTS contacts_email ON contacts (email COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS used_links (nonce TEXT PRIMARY KEY, until REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS mails (address TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS mails_address ON mails (address, at);
+-- The (scoped) Idempotency-Key a new comment was stored under, and the stamp of its
+-- Comment-Token; version as in the outbox. Kept KEEP_SECONDS, MAX_RECORDS at most.
+CREATE TABLE IF NOT EXISTS keys (
+    key TEXT PRIMARY KEY,
+    comment_id INTEGER NOT NULL,
+    thread TEXT NOT NULL,
+    stamp INTEGER,
+    version INTEGER NOT NULL,
+    made REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS keys_made ON keys (made);
 """
 # Columns added to the outbox after its first release, with their definitions.
 LATER_COLUMNS = {"fresh": "INTEGER NOT NULL DEFAULT 0", "done": "TEXT NOT NULL DEFAULT ''"}
@@ -62,8 +75,9 @@ LATER_COLUMNS = {"fresh": "INTEGER NOT NULL DEFAULT 0", "done": "TEXT NOT NULL D
 class SideFile:
     """The SQLite file every worker of the instance shares, fsynced at each commit."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_keys: int = MAX_RECORDS) -> None:
         self.path = path
+        self.max_keys = max_keys
         self._ready = False
 
     def __repr__(self) -> str:
@@ -117,9 +131,11 @@ class SideFile:
         thread: str,
         version: int,
         now: float,
+        keys: Mapping[str, tuple[int, int | None]] | None = None,
     ) -> None:
-        """Add a write's events and contacts and forget its deleted comments' contacts, in
-        one durable commit, marked with the version (its mtime in ns) they belong to.
+        """Add a write's events, contacts and keys ({key: (comment id, stamp)}) and forget its
+        deleted comments' contacts, in one durable commit, marked with the version (its
+        mtime in ns) they belong to.
 
         Raise OSError when they cannot be: the write then fails, and stores nothing.
         """
@@ -142,9 +158,27 @@ class SideFile:
                 # An id a killed write gave out may come again: its row is replaced.
                 conn.executemany("INSERT OR REPLACE INTO contacts VALUES (?, ?, ?, ?, ?)", people)
                 conn.executemany("DELETE FROM contacts WHERE id = ?", [(i,) for i in forgotten])
+                if keys:
+                    self._put_keys(conn, keys, thread, version, now)
                 conn.execute("COMMIT")
         except StoreError as error:
             raise OSError(0, error.detail) from None
+
+    def _put_keys(
+        self,
+        conn: sqlite3.Connection,
+        keys: Mapping[str, tuple[int, int | None]],
+        thread: str,
+        version: int,
+        now: float,
+    ) -> None:
+        """Keep the keys; drop those past KEEP_SECONDS and the oldest past max_keys."""
+        rows = [(key, comment_id, thread, stamp, version, now) for key, (comment_id, stamp) in keys.items()]
+        # A key used again after its record expired: the new comment's row replaces the old.
+        conn.executemany("INSERT OR REPLACE INTO keys VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("DELETE FROM keys WHERE made < ?", (now - KEEP_SECONDS,))
+        # Rows are numbered in the order they were put: one range of the rowid goes.
+        conn.execute("DELETE FROM keys WHERE rowid <= (SELECT max(rowid) FROM keys) - ?", (self.max_keys,))
 
 
 def unusable(path: Path, error: Exception) -> StoreError:

@@ -26,15 +26,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 
-from ...model.comment import PUBLISHED, public_view
+from ...model.comment import PUBLISHED, full_view, is_deleted, public_view
 from ...model.threads import DEFAULT, tag
 from ..contract import CommentNotFound, Counts, Snapshot, ThreadInfo
 from ..feed import Changes, Page
 from ..layout import is_public_line, parse_list
 from ..private import Contact
 from . import keyfile, registry
+from .idempotency import FileKeys, KeyedAdd
 from .ids import DEFAULT_TAG, TAG_LENGTH, Ids
 from .outbox import FileOutbox
 from .private import FilePrivate
@@ -76,6 +78,10 @@ class JsonFileStore:
         self._notifies = outbox
         self.outbox = FileOutbox(self._side, self._wrote) if outbox else None
         self.private = FilePrivate(self._side, self._wrote)
+        # The Idempotency-Keys the adds kept with their comments (idempotency.py), and what
+        # this context's next add does with its request's key (attach_key).
+        self.keys = FileKeys(self._side, self._wrote)
+        self._keyed: ContextVar[KeyedAdd | None] = ContextVar(f"comments_file_keyed_{id(self)}", default=None)
         self.threads_path = self.path.with_name(self.path.name + ".threads")
         self._threads_prefix = str(self.threads_path) + os.sep
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -351,10 +357,31 @@ class JsonFileStore:
         parent: int | None = None,
         contact: Contact | None = None,
     ) -> tuple[dict, Snapshot]:
+        keyed = self._keyed.get()
+        if keyed is not None and keyed.comment_id is not None:
+            return self._stored(keyed.comment_id)
         file = self._file(thread)
-        answer = file.add(author, text, status, parent, contact)
+        key = None if keyed is None else (keyed.key, keyed.stamp)
+        answer = file.add(author, text, status, parent, contact, key)
         self._served(file)
         return answer
+
+    def attach_key(self, keyed: KeyedAdd | None) -> None:
+        """Say what this context's next add does with an Idempotency-Key (None: nothing)."""
+        self._keyed.set(keyed)
+
+    def _stored(self, comment_id: int) -> tuple[dict, Snapshot]:
+        """Return a comment an earlier add stored, as add returned it, and its thread's list now."""
+        file = self._by_id(comment_id)
+        record = None if file is None else file.version().record(comment_id)
+        if record is None:  # only a restore of an older backup could lose it
+            raise CommentNotFound(comment_id)
+        if is_deleted(record):
+            # Deleted since: its tombstone, emptied, as a comment (the answer's shape).
+            record = {"author": "", "text": "", **{k: v for k, v in record.items() if k != "deleted"}}
+        snapshot = file.snapshot()
+        self._served(file)
+        return full_view(record), snapshot
 
     def update(self, comment_id: int, changes: Mapping[str, str]) -> tuple[dict, Snapshot]:
         file = self._by_id(comment_id)

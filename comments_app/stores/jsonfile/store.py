@@ -196,10 +196,13 @@ class ThreadFile:
         status: str = PUBLISHED,
         parent: int | None = None,
         contact: Contact | None = None,
+        key: tuple[str, int | None] | None = None,
     ) -> tuple[dict, Snapshot]:
+        """Add a comment; key: the request's Idempotency-Key and its token's stamp, kept with it."""
         details = {"author": author, "text": text, "status": status, "parent": parent}
         pending = Pending("add", **details)
         pending.contact = contact
+        pending.key = key
         pending = self._submit(pending)
         return full_view(pending.record), pending.snapshot
 
@@ -497,7 +500,7 @@ class ThreadFile:
         side: SideWrite,
     ) -> Signature:
         """Write body to the temporary file and fsync it; then the journal's entry, the
-        side file's rows (events, contacts) and the hint, so that no reader ever sees the
+        side file's rows (events, contacts, keys) and the hint, so that no reader ever sees the
         new file without them; then rename it over the store and fsync the folder. Return the
         new file's signature."""
         fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
@@ -512,9 +515,11 @@ class ThreadFile:
             os.close(fd)
         self._journal.append(previous.mtime, sig[1], ids)
         if side and self._side is not None:
-            # Before the rename: a change on disk always has its events and contacts
+            # Before the rename: a change on disk always has its events, contacts and keys
             # (sidefile.py drops those of a version a kill kept from being renamed in).
-            self._side.put(side.events, side.contacts, side.forgotten, self.thread, sig[1], time.time())
+            self._side.put(
+                side.events, side.contacts, side.forgotten, self.thread, sig[1], time.time(), side.keys
+            )
         # The hint needs no fsync: it is checked against the file's signature before use.
         self._write_hint(lock_fd, previous, (*sig, *hinted))
         os.replace(self.tmp_path, self.path)

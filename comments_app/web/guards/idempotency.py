@@ -14,12 +14,14 @@ used. A record keeps what a repeat needs: the status, the headers worth repeatin
 the new comment, or, when the answer was the whole list, the list's version only: the
 repeat answers the list as it is now, in the coding the repeat accepts.
 
-Where the store keeps records with their comments (PostgreSQL: RecordsWithComments), the
-claim is attached to the request: the store completes the record in the comment's own
-transaction, pointing at the comment, and a repeat runs the handler again with that
-comment handed back by the store instead of a new one stored, so it answers as the
-first did (the same status, Location and Comment-Token, both stamped with the time the
-record keeps; the list as it is now).
+Where the store keeps records with their comments (RecordsWithComments), the claim is
+attached to the request: PostgreSQL completes the record in the comment's own
+transaction, pointing at the comment; the file store keeps the key with the comment, in
+its write, and the record is completed after the answer as without. A repeat whose
+claim has its comment stored (and not yet an answer, on the file store: a worker killed
+between the two) runs the handler again with that comment handed back by the store
+instead of a new one stored, so it answers as the first did (the same status, Location
+and Comment-Token, both stamped with the time the record keeps; the list as it is now).
 
 Registered after the rate limiter, so that every repeat is counted as any POST is: a
 retry costs the client one more POST of its limit, as a refused one does.
@@ -38,7 +40,7 @@ from ...model import tokens
 from ...model.versions import VersionGone, VersionUnknown
 from ...state import app_state
 from ...stores.contract import Snapshot
-from ...stores.idempotency import Answer, RecordsWithComments
+from ...stores.idempotency import Answer, RecordsWithComments, completed_by_add
 from .. import codings
 from ..api.comments import encoded_response
 from ..endpoints import VERSION_HEADER, is_new_comment
@@ -140,7 +142,8 @@ def current_list(shown: str) -> Snapshot:
 
 
 # Set on g when a key is attached to the store (records kept with their comments), and
-# when the handler answers a repeat again; the stamp its answer's Comment-Token carries.
+# (to the key) when the handler answers a repeat again; the stamp its answer's
+# Comment-Token carries.
 ATTACHED = "idempotency_attached"
 REPLAYED = "idempotency_replayed"
 STAMP = "idempotency_stamp"
@@ -187,7 +190,7 @@ def before_post():
         if found.comment_id is not None and isinstance(records, RecordsWithComments):
             # The handler answers again, the store handing back the comment stored.
             attach(records, key, found.comment_id, found.stamp)
-            setattr(g, REPLAYED, True)
+            setattr(g, REPLAYED, key)
             return None
         if time.monotonic() > deadline:
             raise APIError(409, f"the first request with this {HEADER} is still being processed; retry later")
@@ -197,8 +200,14 @@ def before_post():
 def after_post(response):
     if 200 <= response.status_code < 300:
         stamped(response)
-    if g.pop(REPLAYED, False):
+    replayed = g.pop(REPLAYED, None)
+    if replayed is not None:
         response.headers["Idempotent-Replayed"] = "true"
+        records = app_state().records
+        # Completes a claim its worker never did (killed after the comment) with the
+        # answer it would have given; a completed record stays as it is.
+        if 200 <= response.status_code < 300 and not completed_by_add(records):
+            records.complete(replayed, kept(response))
         return response
     key, request.idempotency_key = request.idempotency_key, None
     if key is None:
@@ -206,7 +215,7 @@ def after_post(response):
     records = app_state().records
     if not 200 <= response.status_code < 300:
         records.release(key)
-    elif not isinstance(records, RecordsWithComments):
+    elif not completed_by_add(records):
         records.complete(key, kept(response))
     # Else the record was completed with the comment, in its transaction.
     return response
