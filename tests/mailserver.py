@@ -1,27 +1,37 @@
 """A real SMTP server for the tests (aiosmtpd, in the test's process, on a port the system
-picks): it keeps every mail it is given, parsed, and can hold its answers (a gate) to
-show that no request waits for a mail."""
+picks): it keeps every mail it is given, refuses one address for good (REFUSED), can
+answer "try again later" (refuse) and can hold its answers (a gate) to show that no
+request waits for a mail."""
 
 from __future__ import annotations
 
 import email
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
+# An address the server refuses for good (5xx), as it would one that is no more.
+REFUSED = "gone@example.org"
+
 
 @dataclass
 class Mail:
-    """A mail as the server got it: its envelope and its parsed message."""
+    """A mail as the server got it: its envelope, its bytes, how it came."""
 
     sender: str
     recipients: list[str]
-    message: EmailMessage
-    at: float
+    content: bytes
+    tls: bool = False
+    authenticated: bool = False
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.content, policy=policy.default)
 
     @property
     def subject(self) -> str:
@@ -33,15 +43,22 @@ class Mail:
 
 
 class Inbox:
-    """aiosmtpd's handler: keeps each mail; while the gate is closed, DATA waits for it."""
+    """aiosmtpd's handler: keeps each mail; while the gate is closed, DATA waits for it;
+    while refuse is true, every mail is answered "try again later", and counted."""
 
     def __init__(self) -> None:
         self.mails: list[Mail] = []
         self.gate = threading.Event()
         self.gate.set()
-        # While refuse is true, every mail is answered "try again later", and counted.
         self.refuse = False
         self.refused = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == REFUSED:
+            # As real servers answer: the address repeated in the refusal.
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
@@ -49,8 +66,11 @@ class Inbox:
             return "451 4.3.0 Try again later"
         # aiosmtpd runs handlers on its own loop thread: waiting here holds that one mail.
         self.gate.wait(15)
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), message, time.monotonic()))
+        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+        mail = Mail(
+            envelope.mail_from, list(envelope.rcpt_tos), envelope.content, tls, bool(session.authenticated)
+        )
+        self.mails.append(mail)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[Mail]:
@@ -58,11 +78,12 @@ class Inbox:
 
 
 class MailServer(Controller):
-    """aiosmtpd's Controller on a port the system picks (port=0)."""
+    """aiosmtpd's Controller on a port the system picks (port=0), with an Inbox of its own
+    unless given one; other options (TLS, AUTH) as aiosmtpd's."""
 
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        super().__init__(self.inbox, hostname="127.0.0.1", port=0)
+    def __init__(self, inbox: Inbox | None = None, **options) -> None:
+        self.inbox = inbox or Inbox()
+        super().__init__(self.inbox, hostname="127.0.0.1", port=0, **options)
 
     def _trigger_server(self) -> None:
         self.port = self.server.sockets[0].getsockname()[1]

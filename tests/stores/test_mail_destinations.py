@@ -25,7 +25,8 @@ from comments_app.stores.outbox import Item
 from comments_app.stores.private import REPLY_MAILS_PER_HOUR, Contact, address_key
 
 from ..conftest import NO_RATE_LIMIT
-from ..unit.test_smtp import REFUSED, Inbox, start
+from ..mailserver import REFUSED, Inbox
+from ..unit.test_smtp import start
 
 THREAD = "/post/"
 KEY = b"s" * 32

@@ -7,70 +7,25 @@ from __future__ import annotations
 import socket
 import ssl
 import subprocess
-from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from comments_app.config import SmtpServer, parse_smtp_url
 from comments_app.notify.smtp import Refusal, Smtp
 
+from ..mailserver import REFUSED, Inbox, MailServer
+
 USER = "mailer-user"
 PASSWORD = "s3cret-Passw0rd"
-REFUSED = "gone@example.org"
-
-
-@dataclass
-class Mail:
-    sender: str
-    recipients: list[str]
-    content: bytes
-    tls: bool
-    authenticated: bool
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every mail, and refuses one address for good."""
-
-    def __init__(self) -> None:
-        self.mails: list[Mail] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address == REFUSED:
-            # As real servers answer: the address repeated in the refusal.
-            return f"550 5.1.1 <{address}>: Recipient address rejected"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
-        self.mails.append(
-            Mail(
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                envelope.content,
-                tls,
-                bool(session.authenticated),
-            )
-        )
-        return "250 Message accepted for delivery"
 
 
 def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER
     # handled=False: aiosmtpd answers a refusal itself (535).
     return AuthResult(success=ok and auth_data.password.decode() == PASSWORD, handled=False)
-
-
-class Server(Controller):
-    """aiosmtpd's Controller on a port the system picks (port=0)."""
-
-    def _trigger_server(self) -> None:
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
 
 
 @pytest.fixture(scope="module")
@@ -102,15 +57,8 @@ def server_context(certificate) -> ssl.SSLContext:
     return context
 
 
-def start(inbox: Inbox, **options) -> Server:
-    server = Server(
-        inbox,
-        hostname="127.0.0.1",
-        port=0,
-        authenticator=authenticate,
-        auth_require_tls=False,
-        **options,
-    )
+def start(inbox: Inbox, **options) -> MailServer:
+    server = MailServer(inbox, authenticator=authenticate, auth_require_tls=False, **options)
     server.start()
     return server
 
