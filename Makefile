@@ -7,6 +7,11 @@ UI_INSTALLED := ui/node_modules/.package-lock.json
 
 .PHONY: run test test-fast test-python test-ui lint bench ui clean
 
+# The tests start hundreds of Python processes (gunicorn's workers, the commands): each would
+# compile the app's modules again (about 50 ms) where PYTHONDONTWRITEBYTECODE is set, so the
+# tests write their bytecode (into __pycache__, which git ignores) whatever it says.
+TEST_ENV := PYTHONDONTWRITEBYTECODE=
+
 run: $(INSTALLED)
 	$(BIN)/gunicorn wsgi:app
 
@@ -17,7 +22,7 @@ test: $(INSTALLED) $(UI_INSTALLED) lint
 # The inner loop: lint, then the tests that run in-process: no server, browser, fuzzer, build
 # or command-line process (docs/testing.md).
 test-fast: $(INSTALLED) lint
-	$(BIN)/python -m pytest -n 2 -m "not server and not browser and not fuzz and not build and not commands"
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 -m "not server and not browser and not fuzz and not build and not commands"
 
 # The browser tests run the committed page; tests/test_build.py fails when it is stale
 # (run make ui and commit public/): it is never rebuilt here behind the contributor's back.
@@ -25,7 +30,7 @@ test-fast: $(INSTALLED) lint
 # waiting (for pages to poll, for servers and databases to answer), which a third process
 # fills. The slowest layers go first (tests/conftest.py), so no process ends alone.
 test-python: $(INSTALLED) $(UI_INSTALLED)
-	$(BIN)/python -m pytest -n 3
+	$(TEST_ENV) $(BIN)/python -m pytest -n 3
 
 test-ui: $(UI_INSTALLED)
 	cd ui && npm test
