@@ -231,3 +231,29 @@ def test_healthz_reports_the_outbox(store_settings):
         not in create_app({**store_settings, **NO_RATE_LIMIT}).test_client().get("/healthz").get_json()
     )
     store.close()
+
+
+# The outbox file of the release before mail: no fresh nor done columns, no private tables.
+EARLIER_OUTBOX = """
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+    comment TEXT NOT NULL, thread TEXT NOT NULL, version INTEGER NOT NULL, created REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL, failed REAL, error TEXT
+);
+INSERT INTO outbox (id, type, comment, thread, version, created, next_at)
+VALUES ('msg_old', 'comment.published', '{"id": 1, "author": "Ann", "text": "Hi"}', '', 0, 1.0, 1.0);
+"""
+
+
+def test_an_earlier_releases_outbox_file_is_upgraded_and_its_items_kept(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "comments.json"
+    with sqlite3.connect(path.with_name("comments.json.outbox")) as conn:
+        conn.executescript(EARLIER_OUTBOX)
+    store = app_state(create_app({"COMMENTS_FILE": str(path), **NO_RATE_LIMIT, **HOOK})).store
+    (old,) = store.outbox.due(time.time(), 10)
+    assert (old.id, old.fresh, old.done) == ("msg_old", False, ())
+    store.outbox.retry(old.id, 1, time.time(), "HTTP 500", ("webhook",))
+    assert store.outbox.listing()[0].done == ("webhook",)
+    assert store.private.contacts([1]) == {}
