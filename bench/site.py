@@ -29,8 +29,16 @@ BENCH_SITE_WRITE_SECONDS (5) after a second of the same posts, on one thread and
 each on a fresh copy.
 
 make bench runs it last (BENCH_SITE=1, the default); BENCH_SITE=0 skips it; run it alone with
-BENCH_SITE=only make bench (or .venv/bin/python bench/site.py), saved to bench/results/site.md.
-The issue's sizes: BENCH_SITE_THREADS=1000.
+BENCH_SITE=only make bench (or .venv/bin/python bench/site.py), saved to bench/results/site.md
+(site-writes.md for the writes part alone).
+The issue's sizes: BENCH_SITE_THREADS=1000. BENCH_SITE_PARTS=writes runs the PostgreSQL writes
+part alone (only the big stores built); BENCH_SITE_BEFORE, the path of another checkout (git
+worktree add /tmp/pg-before HEAD), runs its PostgreSQL store there too, side by side, as
+postgresql-before, on a schema of its own built the same way (that checkout's code upgrades
+it to its own functions at its first start):
+
+    BENCH_SITE=only BENCH_SITE_PARTS=writes BENCH_SITE_THREADS=1000 \
+        BENCH_SITE_BEFORE=/tmp/pg-before .venv/bin/python bench/site.py
 """
 
 from __future__ import annotations
@@ -65,6 +73,10 @@ POST_SECONDS = int(os.environ.get("BENCH_SITE_POST_SECONDS", "1"))
 WRITE_ROUNDS = int(os.environ.get("BENCH_SITE_WRITE_ROUNDS", "3"))
 WRITE_SECONDS = int(os.environ.get("BENCH_SITE_WRITE_SECONDS", "5"))
 STARTS = int(os.environ.get("BENCH_SITE_STARTS", "5"))
+# "all", or "writes": the PostgreSQL writes part alone.
+PARTS = os.environ.get("BENCH_SITE_PARTS", "all")
+# Another checkout whose PostgreSQL store the writes part measures too (postgresql-before).
+BEFORE = Path(os.environ["BENCH_SITE_BEFORE"]).resolve() if os.environ.get("BENCH_SITE_BEFORE") else None
 CONNECTIONS = 16
 COUNTED = 50
 SPREAD = 100
@@ -115,6 +127,9 @@ def site_records(threads: int) -> list[dict]:
 class FileSite:
     """A file store built once in `pristine`, served from a fresh copy."""
 
+    # The checkout whose code serves it.
+    cwd = ROOT
+
     def __init__(self, name: str, work: Path, records: list[dict]) -> None:
         self.name = name
         self.pristine = work / f"{name}-pristine"
@@ -140,8 +155,12 @@ class FileSite:
 class PostgresSite:
     """A PostgreSQL store in a schema of its own, put back to what it held before each start."""
 
-    def __init__(self, name: str, work: Path, cluster_url: str, records: list[dict]) -> None:
+    def __init__(
+        self, name: str, work: Path, cluster_url: str, records: list[dict], cwd: Path = ROOT
+    ) -> None:
         self.name = name
+        # The checkout whose code serves it.
+        self.cwd = cwd
         self.schema = name.replace("-", "_")
         self.work = work
         with psycopg.connect(cluster_url, autocommit=True) as conn:
@@ -345,22 +364,46 @@ def memory(gunicorn: Callable, store, work: Path) -> tuple[int, int]:
 # PostgreSQL writes against the file store's.
 
 
+def commits(store) -> int | None:
+    """Return the transactions the database has committed (None for the file store), once the
+    servers' sessions have gone: each flushes its counts as it ends."""
+    if not isinstance(store, PostgresSite):
+        return None
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        deadline = time.monotonic() + 10
+        others = (
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        while conn.execute(others).fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        query = "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        return conn.execute(query).fetchone()[0]
+
+
 def write_turn(gunicorn: Callable, store, work: Path, threads: list[str] | None) -> dict:
     """Post for WRITE_SECONDS on a fresh copy: to THREAD, or spread over `threads`."""
     store.restore()
+    committed = commits(store)
     process = gunicorn(
-        f"{store.name}-writes", "wsgi:app", work, COMMENTS_ACCESS_LOG="off", **store.settings()
+        f"{store.name}-writes", "wsgi:app", work, cwd=store.cwd, COMMENTS_ACCESS_LOG="off", **store.settings()
     )
     try:
         url = thread_url(process) if threads is None else f"{process.url}/api/comments"
         # A second of posts first: each worker's first write on the file store reads the
         # whole ids file (ids.py), once, which would set the p99 of a fresh server.
-        run_wrk(url, 1, ("Prefer: return=minimal",), post=True, threads=threads)
+        warm = run_wrk(url, 1, ("Prefer: return=minimal",), post=True, threads=threads)
         result = run_wrk(url, WRITE_SECONDS, ("Prefer: return=minimal",), post=True, threads=threads)
     finally:
         process.stop()
     created = result["statuses"].get(201, 0)
+    if committed is not None:
+        # Per post of both wrk runs (a thread's version counts them); each write is two
+        # transactions, the write's and its NOTIFY's.
+        posted = warm["statuses"].get(201, 0) + created
+        committed = (commits(store) - committed) / max(posted, 1)
     return {
+        "commits": committed,
         "rate": created / result["seconds"],
         "p99": result["p99"],
         "bad": sum(n for code, n in result["statuses"].items() if code != 201) + result["errors"],
@@ -370,7 +413,7 @@ def write_turn(gunicorn: Callable, store, work: Path, threads: list[str] | None)
 def measure_writes(gunicorn: Callable, stores: dict, work: Path) -> dict:
     """Return {(spread, store): [round figures]} for the big file and PostgreSQL stores."""
     results: dict[tuple[str, str], list[dict]] = {}
-    names = ["file-big", "postgresql-big"]
+    names = [name for name in ("file-big", "postgresql-big", "postgresql-before") if name in stores]
     for number in range(WRITE_ROUNDS):
         for how, threads in (("one thread", None), (f"{SPREAD} threads", SPREAD_THREADS)):
             order = names if number % 2 == 0 else list(reversed(names))
@@ -387,6 +430,8 @@ def measure_site(gunicorn: Callable, cluster_url: str, work: Path) -> str:
     """Build the stores, run every part; return the section's report (Markdown)."""
     folder = work / "site"
     folder.mkdir()
+    if PARTS == "writes":
+        return measure_writes_alone(gunicorn, cluster_url, folder)
     print(f"site: building {THREADS:,} threads of {PER_THREAD} comments in both stores", file=sys.stderr)
     built = time.monotonic()
     records = site_records(THREADS)
@@ -407,6 +452,27 @@ def measure_site(gunicorn: Callable, cluster_url: str, work: Path) -> str:
     sizes = {name: stores[name].disk_bytes() for name in ("file-big", "postgresql-big")}
     writes = measure_writes(gunicorn, stores, folder)
     return render(turns, starts, memories, sizes, writes, build_seconds)
+
+
+def measure_writes_alone(gunicorn: Callable, cluster_url: str, folder: Path) -> str:
+    """Build the big stores only (BENCH_SITE_BEFORE's too), run the writes part; return its report."""
+    print(f"site: building {THREADS:,} threads of {PER_THREAD} comments, writes only", file=sys.stderr)
+    built = time.monotonic()
+    records = site_records(THREADS)
+    stores = {
+        "file-big": FileSite("file-big", folder, records),
+        "postgresql-big": PostgresSite("postgresql-big", folder, cluster_url, records),
+    }
+    if BEFORE is not None:
+        before = PostgresSite("postgresql-before", folder, cluster_url, records, cwd=BEFORE)
+        stores["postgresql-before"] = before
+    print(f"site: built in {time.monotonic() - built:.0f} s", file=sys.stderr)
+    verdicts: list[bool] = []
+    out = render_writes(measure_writes(gunicorn, stores, folder), verdicts)
+    if BEFORE is not None:
+        out += ["", f"postgresql-before: the checkout at {BEFORE}; postgresql-big: this one ({ROOT})."]
+    out += ["", f"Verdict: {'every target met' if all(verdicts) else 'a target MISSED'}."]
+    return "\n".join(out)
 
 
 def ratio_line(label: str, mine: list[float], base: list[float], target: float, verdicts: list[bool]) -> str:
@@ -511,26 +577,44 @@ def render_writes(writes: dict, verdicts: list[bool]) -> list[str]:
         f"median (min–max) of {WRITE_ROUNDS} rounds, each on a fresh copy, the stores in "
         "alternating order.",
         "",
-        "| posting to | store | posts/s | p99 ms | not 201 or errors |",
-        "|---|---|---:|---:|---:|",
+        "| posting to | store | posts/s | p99 ms | each round's posts/s and p99 | commits a post "
+        "| not 201 or errors |",
+        "|---|---|---:|---:|---|---:|---:|",
     ]
     for (how, name), rounds in writes.items():
         rate, p99 = spread([r["rate"] for r in rounds]), spread([r["p99"] for r in rounds], 1)
-        out.append(f"| {how} | {name} | {rate} | {p99} | {sum(r['bad'] for r in rounds)} |")
+        each = ", ".join(f"{r['rate']:,.0f} / {r['p99']:.0f}" for r in rounds)
+        made = spread([r["commits"] for r in rounds], 2) if rounds[0]["commits"] is not None else ""
+        out.append(f"| {how} | {name} | {rate} | {p99} | {each} | {made} | {sum(r['bad'] for r in rounds)} |")
     out += ["", "| PostgreSQL / file | median (paired rounds min–max) | target |", "|---|---:|---|"]
-    for how in dict.fromkeys(how for how, _ in writes):
-        pg, file = writes[(how, "postgresql-big")], writes[(how, "file-big")]
+    kinds = [name for name in ("postgresql-before", "postgresql-big") if any(n == name for _, n in writes)]
+    for how, kind in ((how, kind) for how in dict.fromkeys(how for how, _ in writes) for kind in kinds):
+        pg, file = writes[(how, kind)], writes[(how, "file-big")]
+        # The targets are this checkout's; the other's figures are for comparison.
+        mark = "" if kind == "postgresql-big" else f"{kind} "
         for key, label, target in (("rate", "posts/s", WRITE_RATE_TARGET), ("p99", "p99", WRITE_P99_TARGET)):
             mine, base = [r[key] for r in pg], [r[key] for r in file]
             value = statistics.median(mine) / statistics.median(base)
             paired = [a / b for a, b in zip(mine, base, strict=True) if b]
             met = value >= target if key == "rate" else value <= target
-            verdicts.append(met)
+            if not mark:
+                verdicts.append(met)
             sign = "≥" if key == "rate" else "≤"
+            rounds = f"{min(paired):.2f}–{max(paired):.2f}"
             out.append(
-                f"| {how}: {label} | {value:.2f} ({min(paired):.2f}–{max(paired):.2f}) | {sign} {target} "
+                f"| {mark}{how}: {label} | {value:.2f} ({rounds}) | {sign} {target} "
                 f"({'met' if met else 'MISSED'}) |"
             )
+    if "postgresql-before" in kinds:
+        for how in dict.fromkeys(how for how, _ in writes):
+            mine, base = writes[(how, "postgresql-big")], writes[(how, "postgresql-before")]
+            for key, label in (("rate", "posts/s"), ("p99", "p99")):
+                value = statistics.median(r[key] for r in mine) / statistics.median(r[key] for r in base)
+                paired = [a[key] / b[key] for a, b in zip(mine, base, strict=True) if b[key]]
+                out.append(
+                    f"| postgresql-big / postgresql-before, {how}: {label} | {value:.2f} "
+                    f"({min(paired):.2f}–{max(paired):.2f}) | (information) |"
+                )
     clean = all(r["bad"] == 0 for rounds in writes.values() for r in rounds)
     verdicts.append(clean)
     out.append(f"| every post answered 201, no error | {'yes' if clean else 'NO'} | yes |")
@@ -540,10 +624,11 @@ def render_writes(writes: dict, verdicts: list[bool]) -> list[str]:
 def main() -> int:
     import tempfile
 
-    from bench.run import RESULTS, site_only
+    from bench.run import RESULTS, section_only, site_section
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    return site_only(Path(tempfile.mkdtemp(prefix="comments-site-")))
+    name = "site-writes.md" if PARTS == "writes" else "site.md"
+    return section_only(site_section, Path(tempfile.mkdtemp(prefix="comments-site-")), name)
 
 
 if __name__ == "__main__":

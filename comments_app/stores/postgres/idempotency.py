@@ -13,7 +13,8 @@ from __future__ import annotations
 import psycopg
 
 from ..idempotency import KEEP_SECONDS, STALE_SECONDS, Answer, Bounds, Found
-from .store import KeyedAdd, PostgresStore
+from .adds import KeyedAdd
+from .store import PostgresStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS comments_idempotency (

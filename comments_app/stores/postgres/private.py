@@ -1,5 +1,5 @@
 """PostgreSQL's private data (stores/private.py): comments_contacts, written in the
-comment's own transaction (store.py's ADD_CONTACT) and deleted with it (comments_change),
+comment's own transaction (adds.py's with_contact) and deleted with it (comments_change),
 comments_used_links and comments_mails, each changed in one statement."""
 
 from __future__ import annotations

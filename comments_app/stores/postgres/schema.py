@@ -8,8 +8,11 @@ a POST is one round trip: lock and bump the thread's version, check what must be
 under that lock (the thread closed, the parent published), take an id from the
 sequence (after the lock, so that within a thread ids come out in commit order), and
 write the row with the thread's new version in its changed column; the thread's name is
-announced by a NOTIFY sent with the call, after its COMMIT. An import locks every thread
-(comments_version's row, and comments_threads whole) and starts a new epoch.
+announced by a NOTIFY sent with the call, after its COMMIT. The adds one process has
+waiting for a thread go as one call of comments_add_many (store.py's group commit): one
+transaction, one lock and one WAL flush for all, each add its own version and refusal.
+An import locks every thread (comments_version's row, and comments_threads whole) and
+starts a new epoch.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ CHANNEL = "comments_changed"
 # The NOTIFY payload that tells every thread's cache to go (an import).
 EVERY_THREAD = "*"
 # What marks the functions below as this release's: a schema without it is upgraded.
-MARK = "comments schema: threads 1, keyed adds, outbox 2, private 1"
+MARK = "comments schema: threads 1, keyed adds, outbox 2, private 1, grouped adds 1"
 
 # SQLSTATEs the functions raise, so that a refusal rolls back the version's bump.
 THREAD_CLOSED = "CMT01"
@@ -262,6 +265,47 @@ BEGIN
     END IF;
     DELETE FROM comments_idempotency
     WHERE place < next_place - p_window OR claimed < now() - make_interval(secs => p_keep);
+END $$;
+
+-- Add several comments to one thread in one transaction (store.py's group commit: the
+-- adds one process received meanwhile), each as comments_add would (comments_add_keyed with
+-- its key, its contact kept when given), each with its own version, in order. Each is a
+-- subtransaction of its own: a refusal rolls back that one alone (its version's bump
+-- included) and is returned in its row, o_refused its SQLSTATE, instead of raised.
+CREATE OR REPLACE FUNCTION comments_add_many(p_thread text, p_parents bigint[], p_authors text[],
+    p_texts text[], p_created timestamptz[], p_statuses text[], p_keys text[], p_shares bigint[],
+    p_windows bigint[], p_keeps double precision[], p_stamps bigint[], p_emails text[],
+    p_replies boolean[])
+RETURNS TABLE (o_epoch text, o_version bigint, o_id bigint, o_refused text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. cardinality(p_authors) LOOP
+        o_epoch := NULL;
+        o_version := NULL;
+        o_id := NULL;
+        o_refused := NULL;
+        BEGIN
+            IF p_keys[i] IS NULL THEN
+                SELECT a.o_epoch, a.o_version, a.o_id INTO o_epoch, o_version, o_id
+                FROM comments_add(p_thread, p_parents[i], p_authors[i], p_texts[i], p_created[i],
+                    p_statuses[i]) a;
+            ELSE
+                SELECT a.o_epoch, a.o_version, a.o_id INTO o_epoch, o_version, o_id
+                FROM comments_add_keyed(p_thread, p_parents[i], p_authors[i], p_texts[i], p_created[i],
+                    p_statuses[i], p_keys[i], p_shares[i], p_windows[i], p_keeps[i], p_stamps[i]) a;
+            END IF;
+            IF p_emails[i] IS NOT NULL THEN
+                INSERT INTO comments_contacts (id, email, replies) VALUES (o_id, p_emails[i], p_replies[i]);
+            END IF;
+        EXCEPTION WHEN SQLSTATE '{THREAD_CLOSED}' OR SQLSTATE '{PARENT_REFUSED}'
+                OR SQLSTATE '{KEY_TAKEN}' THEN
+            o_epoch := NULL;
+            o_version := NULL;
+            o_id := NULL;
+            o_refused := SQLSTATE;
+        END;
+        RETURN NEXT;
+    END LOOP;
 END $$;
 
 -- Change a comment (p_deleted set: replace it by a tombstone); returns its thread's new

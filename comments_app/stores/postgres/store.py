@@ -3,7 +3,10 @@
 Every thread has its own version (schema.py), bumped in the same transaction as each
 insert, edit, status change and deletion in it. A write is one message, one round trip:
 the call of a function on the server that makes it, its COMMIT, and a NOTIFY naming the
-thread (ANNOUNCE) that every process's listener hears. Each process
+thread (adds.py's ANNOUNCE) that every process's listener hears. The adds to a thread that a
+process receives while one of its adds there is being sent go together, in one such
+message (adds.py's AddBatches, a group commit): the thread's version row lock is held across its
+commit's WAL flush, so one by one they would each wait for a flush. Each process
 keeps the bytes of the threads it serves at the version it last saw (cache.py): while
 its listener hears every change a GET costs no query, otherwise one small one; a read
 that finds only new comments appends their lines instead of fetching the thread again.
@@ -26,7 +29,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -59,6 +61,7 @@ from ..feed import MAX_CHANGES, Changes, Page, make_changes, make_page, visible
 from ..layout import append_encoded, encode_comment, encode_list
 from ..private import Contact
 from . import schema
+from .adds import AddBatches, KeyedAdd, PendingAdd, many_adds, one_add
 from .cache import ThreadCache, ThreadCopy, ThreadCount, parse_etag, thread_etag
 from .outbox import PostgresOutbox
 from .private import PostgresPrivate
@@ -116,30 +119,6 @@ answered(id, parent) AS (
 )
 SELECT s.*, a.id FROM state s LEFT JOIN answered a ON true
 """
-# A write and its announcement: one message, one round trip, two transactions. The
-# NOTIFY follows the COMMIT in a transaction of its own, which writes nothing to flush:
-# a NOTIFY holds a lock of the whole database from its transaction's commit to its end,
-# and inside the write's transaction that would be across the WAL flush, making every
-# write of every thread wait for the others' flushes. The server runs the whole message
-# even when the client dies after sending it; a refusal stops it before the NOTIFY.
-ANNOUNCE = f"; COMMIT; SELECT pg_notify('{schema.CHANNEL}', %s)"
-ADD = "SELECT * FROM comments_add(%s, %s, %s, %s, %s, %s)" + ANNOUNCE
-# The same with the request's Idempotency-Key record completed in its transaction.
-ADD_KEYED = "SELECT * FROM comments_add_keyed(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)" + ANNOUNCE
-
-
-def with_contact(add: str) -> str:
-    """Return an add that also keeps the author's contact (private.py), in its transaction:
-    the function runs once (a WITH query is evaluated once), its row feeds both."""
-    call, announce = add.split(";", 1)
-    return (
-        f"WITH a AS ({call}), c AS (INSERT INTO comments_contacts (id, email, replies)"
-        " SELECT a.o_id, %s, %s FROM a) SELECT * FROM a;" + announce
-    )
-
-
-ADD_CONTACT = with_contact(ADD)
-ADD_KEYED_CONTACT = with_contact(ADD_KEYED)
 CHANGE = (
     "SELECT * FROM comments_change(%s, %s, %s, %s, %s, %s); COMMIT; "
     f"SELECT pg_notify('{schema.CHANNEL}', thread) FROM comments WHERE id = %s"
@@ -169,21 +148,6 @@ INSERT INTO comments_threads AS t (thread, version, published)
 VALUES (%(thread)s, %(version)s, {IMPORTED_COUNT})
 ON CONFLICT (thread) DO UPDATE SET version = excluded.version, published = excluded.published
 """
-
-
-@dataclass(frozen=True)
-class KeyedAdd:
-    """What the next add of a context does with an Idempotency-Key (postgres/idempotency.py):
-    complete the key's record in the comment's transaction, taking share of the records'
-    running count within window, with the stamp of the answer's Comment-Token; or, comment_id
-    set, store nothing and hand that comment back."""
-
-    key: str
-    share: int = 0
-    window: int = 0
-    keep_seconds: float = 0
-    stamp: int | None = None
-    comment_id: int | None = None
 
 
 class KeyTaken(StoreError):
@@ -268,6 +232,9 @@ class PostgresStore:
         self._keyed: ContextVar[KeyedAdd | None] = ContextVar(
             f"comments_keyed_add_{self._stop_channel}", default=None
         )
+        self._batches = AddBatches(lambda: StoreUnavailable("the write was interrupted"))
+        # When an add last failed for want of the database (monotonic seconds).
+        self._add_failed_at = float("-inf")
 
     kind = "postgresql"
 
@@ -457,18 +424,53 @@ class PostgresStore:
         keyed = self._keyed.get()
         if keyed is not None and keyed.comment_id is not None:
             return self._stored(keyed.comment_id)
-        created = now_ms()
         check_status(status)
-        params = (thread, parent, author, text, created, status)
-        if keyed is not None:
-            params += (keyed.key, keyed.share, keyed.window, keyed.keep_seconds, keyed.stamp)
-        query = ADD if keyed is None else ADD_KEYED
-        if contact is not None:
-            query = ADD_CONTACT if keyed is None else ADD_KEYED_CONTACT
-            params += (contact.email, contact.replies)
-        epoch, version, comment_id = self._write(query, (*params, thread))
-        comment = new_comment(comment_id, author, text, created, status, thread, parent)
-        self._cache.forget_count(thread)
+        item = PendingAdd(thread, parent, author, text, now_ms(), status, keyed, contact)
+        return self._batches.submit(item, self._send_adds)
+
+    def _send_adds(self, batch: list[PendingAdd]) -> None:
+        """Store a batch of adds to one thread in one transaction, and settle each: its answer
+        made in order (each appends to the thread's copy after the one before), or its refusal."""
+        if batch[-1].queued <= self._add_failed_at and not self._pool_has_connection():
+            # They waited while the batch before failed for want of the database: their
+            # request's wait for it (COMMENTS_DB_TIMEOUT) is spent, as _run's fail fast says.
+            unavailable = StoreUnavailable("unreachable while these adds waited, no connection since")
+            for item in batch:
+                item.settle(error=unavailable)
+            return
+        try:
+            self._send_batch(batch)
+        finally:
+            if any(isinstance(item.error, StoreUnavailable) for item in batch):
+                self._add_failed_at = time.monotonic()
+
+    def _send_batch(self, batch: list[PendingAdd]) -> None:
+        if len(batch) == 1:
+            (item,) = batch
+            try:
+                written = [self._write(*one_add(item))]
+            except Exception as error:  # its refusal, or the database's failure
+                item.settle(error=error)
+                return
+        else:
+            try:
+                written = self._write(*many_adds(batch), fetch=lambda cursor: cursor.fetchall())
+            except Exception as error:  # the database's failure: nothing of the batch stored
+                for item in batch:
+                    item.settle(error=error)
+                return
+        self._cache.forget_count(batch[0].thread)
+        for item, (epoch, version, comment_id, *refused) in zip(batch, written, strict=True):
+            if refused and refused[0] is not None:
+                refusal = _refusal_of(refused[0], (item.thread,))
+                item.settle(error=refusal or StoreError(f"refused: {refused[0]}"))
+            else:
+                item.settle(self._added(item, epoch, version, comment_id))
+
+    def _added(self, item: PendingAdd, epoch: str, version: int, comment_id: int) -> tuple[dict, Snapshot]:
+        """Return an add's answer: the comment, and its thread's list after it."""
+        thread, status = item.thread, item.status
+        comment = new_comment(comment_id, item.author, item.text, item.created, status, thread, item.parent)
         cached = self._cache.get(thread)
         if cached is not None and (cached.epoch, cached.version) == (epoch, version - 1):
             # Nothing else happened in the thread since the copy: append to it. A
@@ -528,7 +530,12 @@ class PostgresStore:
         _, _, thread = self._write(CHANGE, params)
         return thread
 
-    def _write(self, query: str, params: tuple) -> tuple:
+    def _write(
+        self,
+        query: str,
+        params: tuple,
+        fetch: Callable[[psycopg.Cursor], T] = lambda cursor: cursor.fetchone(),
+    ) -> T:
         """Call one of the write functions and announce it (ANNOUNCE): one round trip.
 
         A refusal raised inside it (schema.THREAD_CLOSED, PARENT_REFUSED, NOT_FOUND) rolled
@@ -536,7 +543,7 @@ class PostgresStore:
         """
         sent = False
 
-        def write(conn: psycopg.Connection) -> tuple:
+        def write(conn: psycopg.Connection) -> T:
             nonlocal sent
             sent = False
             if _closed_by_server(conn):
@@ -552,7 +559,7 @@ class PostgresStore:
                 if refused is None:
                     raise
                 raise _Refused(refused) from None
-            return cursor.fetchone()
+            return fetch(cursor)
 
         # Retried only when it failed before the message was sent: a lost answer to
         # its COMMIT could otherwise store the comment twice.
@@ -746,10 +753,13 @@ class PostgresStore:
         failed_at = self._unreachable_at.get()
         if failed_at is None or time.monotonic() - failed_at >= OUTAGE_MEMORY:
             return
-        pool = self._pool
-        if pool is not None and pool.get_stats().get("pool_available", 0) > 0:
+        if self._pool_has_connection():
             return  # a connection came back: try it
         raise StoreUnavailable(f"unreachable less than {OUTAGE_MEMORY:g} s ago, no connection since")
+
+    def _pool_has_connection(self) -> bool:
+        pool = self._pool
+        return pool is not None and pool.get_stats().get("pool_available", 0) > 0
 
     def _read(self, work: Callable[[psycopg.Connection], T]) -> T:
         return self._run(work, retry=lambda: True)
@@ -800,7 +810,11 @@ class _Refused(Exception):
 
 def _refusal(error: psycopg.Error, params: tuple | dict) -> Exception | None:
     """Return the contract's exception for a write function's refusal, or None."""
-    state = error.sqlstate
+    return _refusal_of(error.sqlstate, params)
+
+
+def _refusal_of(state: str | None, params: tuple | dict) -> Exception | None:
+    """Return the contract's exception for a refusal's SQLSTATE (params[0] its subject), or None."""
     if state == schema.THREAD_CLOSED:
         return ThreadClosed(params[0])
     if state == schema.PARENT_REFUSED:
