@@ -164,7 +164,9 @@ def notifications() -> None:
     """List the outbox's items not delivered yet, pending and failed, oldest first."""
     outbox = getattr(app_store(), "outbox", None)
     if outbox is None:
-        raise click.ClickException("notifications are off: COMMENTS_WEBHOOK_URL is not set")
+        raise click.ClickException(
+            "notifications are off: neither COMMENTS_WEBHOOK_URL nor COMMENTS_SMTP_URL is set"
+        )
     items = outbox.listing()
     for item in items:
         click.echo(describe(item))

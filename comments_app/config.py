@@ -704,11 +704,11 @@ def parse_smtp_url(value: str) -> SmtpServer | None:
     example = "an address like smtp://user:password@mail.example.org:587 or smtps://…:465"
     try:
         parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise ConfigError("COMMENTS_SMTP_URL", f"is not {example} (the port is not a number)") from None
+    except ValueError:  # an IPv6 host's bracket left open
+        raise ConfigError("COMMENTS_SMTP_URL", f"is not {example}") from None
     if parts.scheme not in SMTP_PORTS:
         raise ConfigError("COMMENTS_SMTP_URL", f"must start with smtp:// or smtps://; it is not {example}")
+    port = smtp_port(parts.netloc.rpartition("@")[2], example)
     if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError("COMMENTS_SMTP_URL", f"is not {example}")
     return SmtpServer(
@@ -718,6 +718,22 @@ def parse_smtp_url(value: str) -> SmtpServer | None:
         user=unquote(parts.username or ""),
         password=unquote(parts.password or ""),
     )
+
+
+def smtp_port(host_port: str, example: str) -> int | None:
+    """Return the port of an SMTP address's host:port, None when it names none; refuse one
+    that is not a number from 1 to 65535 (urlsplit would refuse 99999 as not a number, and
+    take 0 as no port at all)."""
+    # After an IPv6 host's brackets, whose colons are not the port's.
+    digits = host_port.rpartition("]")[2].partition(":")[2]
+    if not digits:
+        return None
+    if not (digits.isascii() and digits.isdigit()):
+        raise ConfigError("COMMENTS_SMTP_URL", f"is not {example} (the port is not a number)")
+    port = int(digits)
+    if not 1 <= port <= 65535:
+        raise ConfigError("COMMENTS_SMTP_URL", f"is not {example} (the port must be 1 to 65535)")
+    return port
 
 
 def parse_email(name: str, value: str) -> str:

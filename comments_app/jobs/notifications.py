@@ -11,7 +11,9 @@ the file, the database ends the session), so another worker takes over within a 
 an item being delivered then is sent again (at least once, with the same id).
 
 Never inside a request: started by gunicorn.conf.py's post_worker_init, stopped by
-worker_exit, between two deliveries (one delivery waits at most 5 s for its answer).
+worker_exit between two deliveries; a stopping worker waits for its sender a second at
+most (jobs/__init__.py's STOP_WAIT), not for a delivery under way (a webhook waits 5 s for
+its answer, an SMTP server 10 s for each step): that one is sent again by the next sender.
 """
 
 from __future__ import annotations
@@ -105,7 +107,13 @@ class Sender(Background):
         for destination in self.destinations:
             if destination.name in item.done or not destination.wants(item):
                 continue
-            problem = destination.deliver(item)
+            try:
+                problem = destination.deliver(item)
+            except Exception:
+                # A fault of ours, or a store's refusal: this item waits and is tried again
+                # like any failure, and the items behind it go on.
+                self.log.exception("notifications: %s %s to %s failed", item.id, item.type, destination.name)
+                problem = "an unexpected error (see the log)"
             if problem is None:
                 done.append(destination.name)
             else:

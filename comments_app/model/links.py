@@ -4,8 +4,9 @@ unsubscribe, each a signed token in the path of an address under COMMENTS_PUBLIC
 Signed with the store's secret key (as Comment-Token is), so any worker or instance
 sharing the key takes them. A moderation link expires after LINK_AGE and works once: its
 token carries a random nonce, which the store records when the link is used
-(stores/private.py, use_link). An unsubscribe link names the comment whose address it
-stops mailing, never the address itself, and does not expire: a mail read a year later
+(stores/private.py, use_link). An unsubscribe link names the address it stops mailing by
+its hash (stores/private.py's address_key), never the address itself, so that it works
+after the comment it was sent for is deleted; it does not expire: a mail read a year later
 must still be able to stop the next.
 """
 
@@ -73,20 +74,20 @@ def well_formed(payload: object) -> bool:
     )
 
 
-def unsubscribe_token(key: bytes, comment_id: int) -> str:
-    """Return the token that stops reply mails to the address given with this comment."""
-    return URLSafeSerializer(key, salt=UNSUBSCRIBE_SALT).dumps(comment_id)
+def unsubscribe_token(key: bytes, address: str) -> str:
+    """Return the token that stops reply mails to an address, given as its hash (address_key)."""
+    return URLSafeSerializer(key, salt=UNSUBSCRIBE_SALT).dumps(address)
 
 
-def read_unsubscribe_token(key: bytes, token: str) -> int:
-    """Return the comment an unsubscribe token names; raise LinkRefused when it is forged."""
+def read_unsubscribe_token(key: bytes, token: str) -> str:
+    """Return the address hash an unsubscribe token names; raise LinkRefused when it is forged."""
     try:
-        comment_id = URLSafeSerializer(key, salt=UNSUBSCRIBE_SALT).loads(token)
+        address = URLSafeSerializer(key, salt=UNSUBSCRIBE_SALT).loads(token)
     except BadSignature:
         raise LinkRefused("invalid", "this is not an unsubscribe link of this server") from None
-    if type(comment_id) is not int:
+    if not isinstance(address, str):
         raise LinkRefused("invalid", "this is not an unsubscribe link of this server")
-    return comment_id
+    return address
 
 
 def moderation_url(public_url: str, token: str) -> str:

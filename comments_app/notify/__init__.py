@@ -35,7 +35,7 @@ def destinations(settings: Settings, store: Store, log: Any) -> list[Destination
     if settings.webhook_url:
         found.append(Webhook(settings))
     if settings.smtp is not None:
-        smtp = Smtp(settings.smtp)
+        smtp = Smtp(settings.smtp, log=log)
         found.append(ModeratorMail(settings, smtp, store.secret_key))
         found.append(ReplyMail(settings, smtp, store, log))
     return found

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import formatdate
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from markdown_it import MarkdownIt
 
@@ -27,6 +27,7 @@ from ..model import links
 from ..model.comment import PENDING, PUBLISHED
 from ..model.threads import DEFAULT
 from ..stores.outbox import Item
+from ..stores.private import address_key
 
 # Headers that hold a link whole: mail programs read it raw, so it is never folded or
 # encoded (policy.default would encode a long one as RFC 2047 words, breaking it).
@@ -110,11 +111,16 @@ def where(thread: str) -> str:
     return "" if thread == DEFAULT else f" on {thread_name(thread)}"
 
 
-def comment_url(settings: Settings, thread: str, comment_id: int) -> str | None:
-    """Return the address of a comment on its page (COMMENTS_SITE_URL), None when there is none."""
-    if not settings.site_url or thread == DEFAULT:
-        return None
-    return f"{settings.site_url}{thread}#comment-{comment_id}"
+def comment_url(settings: Settings, thread: str, comment_id: int) -> str:
+    """Return the address of a comment: on the site's page (COMMENTS_SITE_URL + its thread),
+    else on the comment server's own page, which shows a thread named by ?thread=."""
+    anchor = f"#comment-{comment_id}"
+    if thread == DEFAULT:
+        return f"{settings.public_url}/{anchor}"
+    if settings.site_url:
+        return f"{settings.site_url}{thread}{anchor}"
+    # Escaped as a query value, "/" kept for reading: the page reads back the thread exactly.
+    return f"{settings.public_url}/?thread={quote(thread, safe='/')}{anchor}"
 
 
 def message_id(item_id: str, recipient: str, settings: Settings) -> str:
@@ -196,8 +202,10 @@ def moderator_mail(item: Item, settings: Settings, key: bytes, to: Sequence[str]
     waiting = comment.get("status") == PENDING
     subject = ("New comment awaiting approval" if waiting else "New comment") + where(item.thread)
     did = f" wrote{where(item.thread)}" + (", waiting for your approval:" if waiting else ":")
-    seen = [("On its page", url)] if (url := comment_url(settings, item.thread, comment["id"])) else []
-    seen.append(("Every comment, for moderators", f"{settings.public_url}/moderate"))
+    seen = [
+        ("On its page", comment_url(settings, item.thread, comment["id"])),
+        ("Every comment, for moderators", f"{settings.public_url}/moderate"),
+    ]
     actions = moderation_links(settings, key, comment)
     note = "Each link opens a page that asks you to confirm. A link works once, for 7 days."
     plain = "\n".join(
@@ -234,7 +242,7 @@ def reply_mail(item: Item, settings: Settings, key: bytes, to: str, subscribed: 
     conversation, with the link that stops these mails."""
     comment = item.comment
     author = one_line(comment.get("author", ""), NAME_CHARS)
-    stop = links.unsubscribe_url(settings.public_url, links.unsubscribe_token(key, subscribed))
+    stop = links.unsubscribe_url(settings.public_url, links.unsubscribe_token(key, address_key(to)))
     subject = "New reply to your comment" + where(item.thread)
     did = f" replied to your comment{where(item.thread)}:"
     url = comment_url(settings, item.thread, comment["id"])
@@ -243,15 +251,17 @@ def reply_mail(item: Item, settings: Settings, key: bytes, to: str, subscribed: 
         f"{where(item.thread)} and asked to be told of replies."
     )
     plain = "\n".join(
-        [author + did, "", quoted(comment.get("text", "")), ""]
-        + ([f"Read it on its page: {url}", ""] if url else [])
-        + [why, f"Stop these mails (one click, no login): {stop}", ""]
+        [
+            *(author + did, "", quoted(comment.get("text", "")), ""),
+            *(f"Read it on its page: {url}", ""),
+            *(why, f"Stop these mails (one click, no login): {stop}", ""),
+        ]
     )
     body = "\n".join(
         [
             opening_html(author, did),
             comment_html(comment),
-            f"<p>{link_html('Read it on its page', url)}</p>" if url else "",
+            f"<p>{link_html('Read it on its page', url)}</p>",
             f'<p style="color: #666">{html.escape(why)} {link_html("Stop these mails", stop)}.</p>',
         ]
     )

@@ -1,6 +1,8 @@
 """Mail to authors: a published reply tells everyone earlier in its conversation who gave
 an address and asked to hear of replies, once each, never the reply's own author, and at
-most REPLY_MAILS_PER_HOUR mails an hour to one address.
+most REPLY_MAILS_PER_HOUR mails an hour to one address. Once: the mail log keeps which
+reply each address was told of, so that a retry after a failure further down the list, or
+the reply published again, mails nobody twice.
 
 Each mail carries a one-click unsubscribe (messages.py). Nothing this module logs or
 answers holds an address: the log says which comment, never whom.
@@ -82,6 +84,11 @@ class ReplyMail:
         """Send one subscriber the reply, unless their hour's mails are spent."""
         reply_id = item.comment["id"]
         hashed = address_key(address)
+        about = f"reply {reply_id}"
+        if blocking(self.store.private.mailed, hashed, about):
+            # Mailed already: by a try of this item that failed further on, or when the
+            # reply was first published (hidden and published again since).
+            return None
         now = time.time()
         sent = blocking(self.store.private.mails_sent, hashed, now - HOUR)
         if sent >= REPLY_MAILS_PER_HOUR:
@@ -93,5 +100,5 @@ class ReplyMail:
             self.log.warning("reply mail of comment %s not sent to one address: %s", reply_id, problem)
             return None
         if problem is None:
-            blocking(self.store.private.mail_sent, hashed, time.time())
+            blocking(self.store.private.mail_sent, hashed, time.time(), about)
         return problem

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 REPLY_MAILS_PER_HOUR = 10
+# How long the mail log keeps a mail: past the outbox's 24 hours of retries.
+MAIL_LOG_KEEP = 25 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,15 @@ class Private(Protocol):
     def all_contacts(self) -> dict[int, Contact]:
         """Return every contact kept, by comment id (for exports)."""
 
-    def unsubscribe(self, comment_id: int) -> bool:
-        """Stop reply mails to the address given with this comment, for every comment it was
-        given with; return False when the comment has no address."""
+    def unsubscribe(self, address: str) -> bool:
+        """Stop reply mails to an address (its address_key), for every comment it was given
+        with; return False when no comment kept has it."""
 
     def use_link(self, nonce: str, until: float) -> bool:
         """Record a link as used; return False when it was already (kept until `until`)."""
+
+    def forget_link(self, nonce: str) -> None:
+        """Take back a link's use: what it was to do failed, and may be tried again."""
 
     def link_used(self, nonce: str) -> bool:
         """Tell whether a link was used, without using it (its confirmation page says so)."""
@@ -57,8 +62,12 @@ class Private(Protocol):
     def mails_sent(self, address: str, since: float) -> int:
         """Return how many reply mails went to this address since a time (time.time())."""
 
-    def mail_sent(self, address: str, at: float) -> None:
-        """Note a reply mail sent to this address at a time."""
+    def mailed(self, address: str, about: str) -> bool:
+        """Tell whether a mail about this (a reply: "reply <id>") went to this address already,
+        within MAIL_LOG_KEEP: a retry, or a reply published again, mails nobody twice."""
+
+    def mail_sent(self, address: str, at: float, about: str) -> None:
+        """Note a reply mail about something sent to this address at a time."""
 
     def import_contacts(self, contacts: dict[int, tuple[str, Contact]]) -> None:
         """Keep the contacts of comments already stored, {id: (thread, contact)} (an import's)."""

@@ -16,7 +16,8 @@ The app-wide guards apply as to any route: the host check, and the cross-site ch
 refuses a POST whose Origin is another site's but lets one without Origin through (a mail
 provider's). Each POST counts against COMMENTS_RATE_LIMIT per client, in a count of its
 own beside the comments' writes: a used link still costs a write to try again. Every
-answer is no-store and never framed; errors on these routes are HTML pages.
+answer is no-store and never framed; errors on these routes are HTML pages (but 405, which
+routing answers before any blueprint's handler, in the API's JSON shape).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from flask import Blueprint, Flask, current_app, render_template_string, request
 from limits import RateLimitItem, parse_many
 from limits.strategies import FixedWindowRateLimiter
 
+from ..cooperative import blocking
 from ..model import links
 from ..model.links import LINK_AGE, LinkRefused, ModerationLink
 from ..state import app_state
@@ -143,7 +145,7 @@ def confirm_moderation(token: str):
     """Ask whether to do what the link says, showing the comment; change nothing."""
     link = moderation_link(token)
     comment = comment_of(link)
-    if app_state().store.private.link_used(link.nonce):
+    if blocking(app_state().store.private.link_used, link.nonce):
         return page(410, "This link was already used", USED, moderate=True)
     lines = []
     if comment["status"] == STATUS_OF.get(link.action):
@@ -157,9 +159,15 @@ def moderate(token: str):
     count_post()
     link = moderation_link(token)
     comment_of(link)
-    if not app_state().store.private.use_link(link.nonce, until=link.made + LINK_AGE):
+    private = app_state().store.private
+    if not blocking(private.use_link, link.nonce, link.made + LINK_AGE):
         return page(410, "This link was already used", USED, moderate=True)
-    act(link)
+    try:
+        act(link)
+    except StoreError:
+        # Nothing was changed: the link may be used again once the store is back.
+        blocking(private.forget_link, link.nonce)
+        raise
     return page(200, DONE[link.action], f"Comment {link.comment_id} is {NOW[link.action]}.", moderate=True)
 
 
@@ -176,15 +184,15 @@ def act(link: ModerationLink) -> None:
         raise CommentGone() from None
 
 
-def unsubscribed_comment(token: str) -> int:
-    """Return the comment an unsubscribe token names; raise LinkRefused when it is forged."""
+def unsubscribed_address(token: str) -> str:
+    """Return the address (its hash) an unsubscribe token names; raise LinkRefused when it is forged."""
     return links.read_unsubscribe_token(app_state().store.secret_key(), token)
 
 
 @bp.get("/mail/unsubscribe/<token>")
 def confirm_unsubscribe(token: str):
     """Offer the one-click unsubscribe as a form; change nothing."""
-    unsubscribed_comment(token)
+    unsubscribed_address(token)
     return page(
         200,
         "Stop emails about replies?",
@@ -196,15 +204,15 @@ def confirm_unsubscribe(token: str):
 
 @bp.post("/mail/unsubscribe/<token>")
 def unsubscribe(token: str):
-    """Stop reply mails to the comment's address: the form's POST, and RFC 8058's one-click."""
+    """Stop reply mails to the link's address: the form's POST, and RFC 8058's one-click."""
     count_post()
-    comment_id = unsubscribed_comment(token)
+    address = unsubscribed_address(token)
     # Read within the app's limit and deadline, then ignored: RFC 8058's body says only
     # List-Unsubscribe=One-Click, and the token says what to do.
     request.body  # noqa: B018
-    # False when the comment kept no address (or was deleted, which forgot it): no mail goes
-    # there either way, so the answer is the same, as it is to a second POST.
-    app_state().store.private.unsubscribe(comment_id)
+    # False when no comment kept has the address (all deleted, which forgot it): no mail
+    # goes there either way, so the answer is the same, as it is to a second POST.
+    blocking(app_state().store.private.unsubscribe, address)
     return page(200, "Unsubscribed", UNSUBSCRIBED)
 
 

@@ -13,7 +13,7 @@ from comments_app import create_app
 from comments_app.model import links
 from comments_app.state import app_state
 from comments_app.stores.contract import StoreError
-from comments_app.stores.private import Contact
+from comments_app.stores.private import Contact, address_key
 
 from ..conftest import NO_RATE_LIMIT
 
@@ -52,8 +52,8 @@ def moderate_path(app, comment_id: int, action: str) -> str:
     return f"/mail/moderate/{links.moderation_token(key_of(app), comment_id, action)}"
 
 
-def unsubscribe_path(app, comment_id: int) -> str:
-    return f"/mail/unsubscribe/{links.unsubscribe_token(key_of(app), comment_id)}"
+def unsubscribe_path(app, email: str = EMAIL) -> str:
+    return f"/mail/unsubscribe/{links.unsubscribe_token(key_of(app), address_key(email))}"
 
 
 def status_of(app, comment_id: int) -> str | None:
@@ -164,14 +164,14 @@ def test_an_expired_link_is_refused_with_410(app):
 def forged_paths(app, comment_id: int) -> list[str]:
     good = links.moderation_token(key_of(app), comment_id, "publish")
     other_key = links.moderation_token(b"another server's key", comment_id, "publish")
-    unsubscribe = links.unsubscribe_token(key_of(app), comment_id)
+    unsubscribe = links.unsubscribe_token(key_of(app), address_key(EMAIL))
     return [
         f"/mail/moderate/{good[:-2]}{'AA' if not good.endswith('AA') else 'BB'}",  # signature changed
         f"/mail/moderate/{other_key}",
         f"/mail/moderate/{unsubscribe}",  # an unsubscribe token is no moderation link
         "/mail/moderate/not-a-token",
         f"/mail/unsubscribe/{good}",  # nor a moderation token an unsubscribe one
-        f"/mail/unsubscribe/{links.unsubscribe_token(b'another key', comment_id)}",
+        f"/mail/unsubscribe/{links.unsubscribe_token(b'another key', address_key(EMAIL))}",
     ]
 
 
@@ -191,7 +191,7 @@ def test_one_click_unsubscribe_stops_reply_mails_and_says_so_again(app, multipar
     comment_id = add(app, contact=Contact(EMAIL, True))
     other = add(app, contact=Contact("bob@example.org", True))
     client = app.test_client()
-    path = unsubscribe_path(app, comment_id)
+    path = unsubscribe_path(app)
     page = assert_page(
         client.get(path), 200, "Stop emails about replies", 'name="List-Unsubscribe" value="One-Click"'
     )
@@ -207,9 +207,34 @@ def test_one_click_unsubscribe_stops_reply_mails_and_says_so_again(app, multipar
         assert (contacts[comment_id].replies, contacts[other].replies) == (False, True)
 
 
-def test_an_unsubscribe_link_of_a_comment_without_address_answers_the_same(app):
+def test_an_unsubscribe_link_works_after_the_comment_it_came_with_is_deleted(app):
+    """The link names the address, not the comment: it stops the address's other comments."""
+    first = add(app, contact=Contact(EMAIL, True))
+    second = add(app, contact=Contact(EMAIL.upper(), True))
+    store_of(app).delete(first)
+    assert_page(app.test_client().post(unsubscribe_path(app)), 200, "no more emails")
+    assert store_of(app).private.contacts([second])[second].replies is False
+
+
+def test_a_link_whose_change_fails_is_not_used_up(app, monkeypatch):
     comment_id = add(app)
-    assert_page(app.test_client().post(unsubscribe_path(app, comment_id)), 200, "no more emails")
+    path = moderate_path(app, comment_id, "publish")
+    store = store_of(app)
+    working = store.update
+
+    def away(*args, **kwargs):
+        raise StoreError("the comments store cannot be written", "disk full")
+
+    monkeypatch.setattr(store, "update", away)
+    assert_page(app.test_client().post(path), 503)
+    monkeypatch.setattr(store, "update", working)
+    assert_page(app.test_client().post(path), 200, "Published.")
+    assert status_of(app, comment_id) == "published"
+
+
+def test_an_unsubscribe_link_of_a_comment_without_address_answers_the_same(app):
+    add(app)
+    assert_page(app.test_client().post(unsubscribe_path(app, "nobody@example.org")), 200, "no more emails")
 
 
 def test_a_post_from_another_sites_page_is_refused_one_from_this_server_is_not(app):
@@ -228,9 +253,9 @@ def test_a_post_from_another_sites_page_is_refused_one_from_this_server_is_not(a
 
 def test_posts_count_against_the_rate_limit_and_gets_do_not(make_app):
     app = make_app(COMMENTS_RATE_LIMIT="2/minute")
-    comment_id = add(app, contact=Contact(EMAIL, True))
+    add(app, contact=Contact(EMAIL, True))
     client = app.test_client()
-    path = unsubscribe_path(app, comment_id)
+    path = unsubscribe_path(app)
     for _ in range(3):
         assert_page(client.get(path), 200)
     for _ in range(2):

@@ -212,7 +212,9 @@ def test_the_notifications_command_says_when_they_are_off(tmp_path):
 
     done = flask_cli("notifications", COMMENTS_FILE=str(tmp_path / "comments.json"))
     assert done.returncode == 1
-    assert done.stderr.strip() == "Error: notifications are off: COMMENTS_WEBHOOK_URL is not set"
+    assert done.stderr.strip() == (
+        "Error: notifications are off: neither COMMENTS_WEBHOOK_URL nor COMMENTS_SMTP_URL is set"
+    )
 
 
 def test_healthz_reports_the_outbox(store_settings):
@@ -257,3 +259,48 @@ def test_an_earlier_releases_outbox_file_is_upgraded_and_its_items_kept(tmp_path
     store.outbox.retry(old.id, 1, time.time(), "HTTP 500", ("webhook",))
     assert store.outbox.listing()[0].done == ("webhook",)
     assert store.private.contacts([1]) == {}
+
+
+class Recorder:
+    """A destination that takes every item, and says which it got."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.got: list[str] = []
+
+    def wants(self, item: Item) -> bool:
+        return True
+
+    def deliver(self, item: Item) -> str | None:
+        self.got.append(item.id)
+        return None
+
+
+class Broken(Recorder):
+    """A destination with a fault of ours: it raises."""
+
+    name = "broken"
+
+    def deliver(self, item: Item) -> str | None:
+        raise RuntimeError("a bug")
+
+
+def test_a_destination_that_raises_fails_its_item_alone_and_the_others_go_on(store, caplog):
+    import logging
+
+    from comments_app.jobs.notifications import Sender
+
+    store.add("Ann", "One")
+    store.add("Bob", "Two")
+    recorder = Recorder()
+    sender = Sender(store.outbox, [recorder, Broken()], logging.getLogger("test.sender"), 2.0)
+    with caplog.at_level(logging.ERROR, logger="test.sender"):
+        assert sender.send_due() == 0
+    # Both items went to the destination that works, once, and wait for the other alone.
+    items = store.outbox.listing()
+    assert [item.id for item in items] == recorder.got
+    assert all((item.attempts, item.done) == (1, ("recorder",)) for item in items)
+    assert all(item.next_at > time.time() for item in items)
+    assert sender.send_due() == 0 and len(recorder.got) == 2
+    assert "a bug" in caplog.text

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from comments_app import create_app
 from comments_app.notify.webhook import event_body
 from comments_app.state import app_state
 from comments_app.stores.backup import encode_export, read_export, take_contacts
-from comments_app.stores.private import Contact
+from comments_app.stores.private import Contact, address_key
 
 from ..conftest import NO_RATE_LIMIT, flask_cli
 
@@ -95,7 +96,7 @@ def test_a_deleted_comments_email_is_forgotten_and_unsubscribing_stops_every_com
     first, _ = store.add("Ann", "One", contact=Contact(EMAIL, True))
     second, _ = store.add("Ann", "Two", thread="/other/", contact=Contact(EMAIL.upper(), True))
     third, _ = store.add("Bob", "Three", contact=Contact("bob@example.org", True))
-    assert store.private.unsubscribe(second["id"]) is True
+    assert store.private.unsubscribe(address_key(EMAIL)) is True
     ids = [first["id"], second["id"], third["id"]]
     assert store.private.contacts(ids) == {
         first["id"]: Contact(EMAIL, False),
@@ -104,7 +105,7 @@ def test_a_deleted_comments_email_is_forgotten_and_unsubscribing_stops_every_com
     }
     store.delete(first["id"])
     assert first["id"] not in store.private.contacts(ids)
-    assert store.private.unsubscribe(first["id"]) is False
+    assert store.private.unsubscribe(address_key("nobody@example.org")) is False
 
 
 def test_a_link_is_used_once_even_by_many_at_once(app):
@@ -127,11 +128,14 @@ def test_a_link_is_used_once_even_by_many_at_once(app):
 
 def test_the_mail_log_counts_an_address_within_a_time(app):
     private = app_state(app).store.private
-    for at in (1000.0, 2000.0, 3000.0):
-        private.mail_sent("hash-a", at)
-    private.mail_sent("hash-b", 3000.0)
-    assert private.mails_sent("hash-a", 1500.0) == 2
+    now = time.time()
+    for at in (now - 3000, now - 2000, now - 1000):
+        private.mail_sent("hash-a", at, "reply 1")
+    private.mail_sent("hash-b", now, "reply 2")
+    assert private.mails_sent("hash-a", now - 2500) == 2
     assert private.mails_sent("hash-b", 0.0) == 1
+    # What each mail was about: a reply told of once.
+    assert private.mailed("hash-b", "reply 2") and not private.mailed("hash-a", "reply 2")
 
 
 def test_exports_carry_contacts_and_an_import_restores_them_on_the_other_store(

@@ -179,3 +179,27 @@ def test_backup_settings_default_and_parse(tmp_path):
     # Made at start-up, for its owner only: backups hold hidden and pending comments.
     assert (tmp_path / "backups").is_dir()
     assert (tmp_path / "backups").stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("smtp://u:hunter2@mail.example:99999", "the port must be 1 to 65535"),
+        ("smtp://u:hunter2@mail.example:0", "the port must be 1 to 65535"),
+        ("smtps://u:hunter2@mail.example:65536", "the port must be 1 to 65535"),
+        ("smtp://u:hunter2@mail.example:25x", "the port is not a number"),
+    ],
+)
+def test_an_smtp_port_out_of_range_is_refused(url, words):
+    with pytest.raises(config.ConfigError) as caught:
+        config.parse_smtp_url(url)
+    assert caught.value.name == "COMMENTS_SMTP_URL"
+    assert words in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_an_smtp_port_is_kept_or_defaults_by_scheme():
+    assert config.parse_smtp_url("smtp://mail.example:65535").port == 65535
+    assert config.parse_smtp_url("smtp://mail.example:1").port == 1
+    assert config.parse_smtp_url("smtp://mail.example").port == 587
+    assert config.parse_smtp_url("smtps://mail.example").port == 465

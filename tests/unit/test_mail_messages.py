@@ -16,6 +16,7 @@ from comments_app import config
 from comments_app.model import links
 from comments_app.notify.messages import moderator_mail, one_line, render_markdown, reply_mail
 from comments_app.stores.outbox import Item
+from comments_app.stores.private import address_key
 
 KEY = b"k" * 32
 PUBLIC = "https://comments.example.org"
@@ -105,11 +106,53 @@ def test_a_published_comment_has_no_publish_link(settings):
     assert "waiting" not in plain
 
 
-def test_the_default_thread_has_no_page_link(settings):
+@pytest.fixture(scope="module")
+def siteless(tmp_path_factory):
+    """The settings without COMMENTS_SITE_URL: links lead to the comment server's own page."""
+    folder = tmp_path_factory.mktemp("siteless")
+    return config.load(
+        {
+            "COMMENTS_FILE": str(folder / "comments.json"),
+            "COMMENTS_SMTP_URL": "smtp://127.0.0.1:2525",
+            "COMMENTS_MAIL_FROM": "comments@example.org",
+            "COMMENTS_PUBLIC_URL": PUBLIC,
+        }
+    )
+
+
+def page_links(mail: EmailMessage) -> list[str]:
+    """Return the links to a comment on a page, from each part (plain first)."""
+    plain, html = parts(mail)
+    pattern = r"https://[^\s\"<>]*#comment-\d+"
+    return re.findall(pattern, plain) + [url for url in Tags(html).hrefs() if re.fullmatch(pattern, url)]
+
+
+def test_the_default_thread_links_to_the_comment_servers_page(settings):
     mail = parsed(moderator_mail(item(thread=""), settings, KEY, MODERATORS))
     assert mail["Subject"] == "New comment awaiting approval"
-    plain, html = parts(mail)
-    assert SITE not in plain and SITE not in html
+    assert page_links(mail) == [f"{PUBLIC}/#comment-7"] * 2
+
+
+@pytest.mark.parametrize(
+    ("thread", "page"),
+    [
+        ("/blog/post/", f"{PUBLIC}/?thread=/blog/post/#comment-9"),
+        ("", f"{PUBLIC}/#comment-9"),
+        # Escaped as a query value: the page reads back the thread exactly, escapes and all.
+        ("/q&a=1+2/caf%C3%A9/", f"{PUBLIC}/?thread=/q%26a%3D1%2B2/caf%25C3%25A9/#comment-9"),
+    ],
+)
+def test_without_a_site_the_mails_link_to_the_comment_servers_page(siteless, thread, page):
+    reply = item("published", thread=thread, author="Bob", parent=3, id=9)
+    assert page_links(parsed(reply_mail(reply, siteless, KEY, "ann@example.org", 3))) == [page] * 2
+    assert page_links(parsed(moderator_mail(reply, siteless, KEY, MODERATORS))) == [page] * 2
+
+
+def test_a_reply_in_the_default_thread_links_to_it(settings):
+    reply = item("published", thread="", author="Bob", parent=3, id=9)
+    mail = parsed(reply_mail(reply, settings, KEY, "ann@example.org", 3))
+    assert page_links(mail) == [f"{PUBLIC}/#comment-9"] * 2
+    assert "Read it on its page" in parts(mail)[0]
 
 
 HOSTILE = "\n\n".join(
@@ -223,7 +266,7 @@ def test_a_reply_mail_tells_why_and_unsubscribes_in_one_click(settings):
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     stop = re.fullmatch(r"<(.+)>", mail["List-Unsubscribe"]).group(1)
     assert stop.startswith(f"{PUBLIC}/mail/unsubscribe/")
-    assert links.read_unsubscribe_token(KEY, stop.rpartition("/")[2]) == 3
+    assert links.read_unsubscribe_token(KEY, stop.rpartition("/")[2]) == address_key(mail["To"])
     plain, html = parts(mail)
     assert "Bob replied to your comment on /blog/post/:" in plain
     assert "> I *agree*" in plain and "<em>agree</em>" in html

@@ -4,6 +4,7 @@ the password, the user or an address."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from comments_app.config import SmtpServer, parse_smtp_url
-from comments_app.notify.smtp import Refusal, Smtp
+from comments_app.notify.smtp import Refusal, Smtp, plain_login_allowed
 
 from ..mailserver import REFUSED, Inbox, MailServer
 
@@ -154,6 +155,18 @@ def test_the_others_get_the_mail_when_one_recipient_is_refused(plain):
     assert inbox.mails[-1].recipients == ["alice@example.org"]
 
 
+def test_a_partial_refusal_is_logged_without_the_address(plain, caplog):
+    server, inbox = plain
+    log = logging.getLogger("test_smtp.partial")
+    smtp = Smtp(parse_smtp_url(f"smtp://127.0.0.1:{server.port}"), timeout=5.0, log=log)
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        assert smtp.send(mail("alice@example.org", REFUSED, "bob@example.org")) is None
+    assert inbox.mails[-1].recipients == ["alice@example.org", "bob@example.org"]
+    said = [record.getMessage() for record in caplog.records if record.name == log.name]
+    assert said == ["mail: the server refused 1 of 3 recipients (550); the others got the mail"]
+    assert_secret_free(said[0])
+
+
 def test_a_refused_connection_is_a_reason_without_the_password():
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
@@ -173,6 +186,57 @@ def test_a_silent_server_is_a_timeout():
             mail("alice@example.org")
         )
     assert reason == "no answer within 0.2 s"
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        *(("127.0.0.1", True), ("127.3.2.1", True), ("::1", True), ("[::1]", True)),
+        *(("localhost", True), ("LocalHost.", True)),
+        *(("mail.example.org", False), ("192.0.2.2", False), ("10.0.0.1", False), ("0.0.0.0", False)),
+        *(("::", False), ("localhost.example.org", False), ("127.0.0.1.example.org", False), ("", False)),
+    ],
+)
+def test_a_plain_login_is_allowed_only_to_a_loopback_relay(host, allowed):
+    assert plain_login_allowed(host) is allowed
+
+
+def outward_address() -> str | None:
+    """Return this machine's address on its network (not loopback), or None when it has none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            # A UDP connect sends nothing: it only picks the interface a packet would leave by.
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if plain_login_allowed(address) else address
+
+
+@pytest.fixture(scope="module")
+def outward():
+    """A server that offers AUTH and no STARTTLS, on this machine's network address."""
+    address = outward_address()
+    if address is None:
+        pytest.skip("this machine has no network address but loopback")
+    inbox = Inbox()
+    server = MailServer(inbox, authenticator=authenticate, auth_require_tls=False)
+    server.hostname = address
+    server.start()
+    yield server, inbox
+    server.stop()
+
+
+def test_no_password_goes_unencrypted_to_a_server_off_this_machine(outward):
+    server, inbox = outward
+    url = f"smtp://{USER}:{PASSWORD}@{server.hostname}:{server.port}"
+    reason = smtp_of(url).send(mail("alice@example.org"))
+    assert reason == "the server offers no STARTTLS: the password is not sent unencrypted"
+    assert_secret_free(reason)
+    assert inbox.mails == []
+    # Without a user there is no password to keep: the mail goes.
+    assert smtp_of(f"smtp://{server.hostname}:{server.port}").send(mail("alice@example.org")) is None
+    assert [(got.tls, got.authenticated) for got in inbox.mails] == [(False, False)]
 
 
 def test_starttls_is_used_when_offered(starttls, trusted):

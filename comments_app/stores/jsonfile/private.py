@@ -11,11 +11,8 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 
-from ..private import Contact
+from ..private import MAIL_LOG_KEEP, Contact, address_key
 from .sidefile import SideFile
-
-# How long the mail log keeps a sent mail: the limit counts mails of the last hour.
-MAIL_LOG_KEEP = 3600.0
 
 
 class FilePrivate:
@@ -58,15 +55,16 @@ class FilePrivate:
             found[comment_id] = Contact(email, bool(replies))
         return found
 
-    def unsubscribe(self, comment_id: int) -> bool:
-        known = self.contacts([comment_id])
-        if comment_id not in known:
+    def unsubscribe(self, address: str) -> bool:
+        if not self.side.exists():
             return False
         with self.side.connection() as conn:
-            conn.execute(
-                "UPDATE contacts SET replies = 0 WHERE email = ? COLLATE NOCASE", (known[comment_id].email,)
-            )
-        return True
+            conn.execute("BEGIN IMMEDIATE")
+            rows = conn.execute("SELECT id, email FROM contacts").fetchall()
+            ids = [(comment_id,) for comment_id, email in rows if address_key(email) == address]
+            conn.executemany("UPDATE contacts SET replies = 0 WHERE id = ?", ids)
+            conn.execute("COMMIT")
+        return bool(ids)
 
     def use_link(self, nonce: str, until: float) -> bool:
         with self.side.connection() as conn:
@@ -77,6 +75,10 @@ class FilePrivate:
             ).rowcount
             conn.execute("COMMIT")
         return fresh == 1
+
+    def forget_link(self, nonce: str) -> None:
+        with self.side.connection() as conn:
+            conn.execute("DELETE FROM used_links WHERE nonce = ?", (nonce,))
 
     def link_used(self, nonce: str) -> bool:
         if not self.side.exists():
@@ -91,11 +93,18 @@ class FilePrivate:
             query = "SELECT count(*) FROM mails WHERE address = ? AND at >= ?"
             return conn.execute(query, (address, since)).fetchone()[0]
 
-    def mail_sent(self, address: str, at: float) -> None:
+    def mailed(self, address: str, about: str) -> bool:
+        if not self.side.exists():
+            return False
+        with self.side.connection() as conn:
+            query = "SELECT 1 FROM mails WHERE address = ? AND about = ? AND at >= ?"
+            return conn.execute(query, (address, about, time.time() - MAIL_LOG_KEEP)).fetchone() is not None
+
+    def mail_sent(self, address: str, at: float, about: str) -> None:
         with self.side.connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("DELETE FROM mails WHERE at < ?", (at - MAIL_LOG_KEEP,))
-            conn.execute("INSERT INTO mails (address, at) VALUES (?, ?)", (address, at))
+            conn.execute("INSERT INTO mails (address, at, about) VALUES (?, ?, ?)", (address, at, about))
             conn.execute("COMMIT")
 
     def import_contacts(self, contacts: dict[int, tuple[str, Contact]]) -> None:

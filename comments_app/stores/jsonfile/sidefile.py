@@ -54,8 +54,9 @@ CREATE TABLE IF NOT EXISTS contacts (
 );
 CREATE INDEX IF NOT EXISTS contacts_email ON contacts (email COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS used_links (nonce TEXT PRIMARY KEY, until REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS mails (address TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS mails (address TEXT NOT NULL, at REAL NOT NULL, about TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS mails_address ON mails (address, at);
+CREATE INDEX IF NOT EXISTS mails_about ON mails (address, about);
 -- The (scoped) Idempotency-Key a new comment was stored under, and the stamp of its
 -- Comment-Token; version as in the outbox. Kept KEEP_SECONDS, MAX_RECORDS at most.
 CREATE TABLE IF NOT EXISTS keys (

@@ -104,8 +104,11 @@ CREATE TABLE IF NOT EXISTS comments_contacts (
 );
 CREATE INDEX IF NOT EXISTS comments_contacts_email ON comments_contacts (lower(email));
 CREATE TABLE IF NOT EXISTS comments_used_links (nonce text PRIMARY KEY, until timestamptz NOT NULL);
-CREATE TABLE IF NOT EXISTS comments_mails (address text NOT NULL, at timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS comments_mails (
+    address text NOT NULL, at timestamptz NOT NULL, about text NOT NULL
+);
 CREATE INDEX IF NOT EXISTS comments_mails_address ON comments_mails (address, at);
+CREATE INDEX IF NOT EXISTS comments_mails_about ON comments_mails (address, about);
 """
 
 # Tables made before moderation lack its columns. Run only when they do, after
