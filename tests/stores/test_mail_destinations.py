@@ -25,8 +25,7 @@ from comments_app.stores.outbox import Item
 from comments_app.stores.private import REPLY_MAILS_PER_HOUR, Contact, address_key
 
 from ..conftest import NO_RATE_LIMIT
-from ..mailserver import REFUSED, Inbox
-from ..unit.test_smtp import start
+from ..mailserver import REFUSED, Inbox, MailServer
 
 THREAD = "/post/"
 KEY = b"s" * 32
@@ -36,7 +35,8 @@ MODERATORS = "mod@example.org,other@example.org"
 @pytest.fixture(scope="module")
 def smtp_server():
     inbox = Inbox()
-    server = start(inbox)
+    server = MailServer(inbox)
+    server.start()
     yield server, inbox
     server.stop()
 
@@ -253,7 +253,8 @@ def test_a_retry_after_one_address_failed_mails_nobody_twice(store, settings):
     """Subscribers are mailed nearest first: the one above, refused for now, fails the item,
     which is tried again; the one already told is not told again (the reviewer's case)."""
     greylist = Greylist()
-    server = start(greylist)
+    server = MailServer(greylist)
+    server.start()
     try:
         smtp = Smtp(replace(settings.smtp, port=server.port))
         replies = ReplyMail(settings, smtp, store, logging.getLogger("test.replies"))

@@ -4,11 +4,6 @@ tried again later, then kept as failed."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,8 +15,8 @@ from comments_app.state import app_state
 from comments_app.stores.outbox import GIVE_UP, Item, retry_at
 
 from ..conftest import NO_RATE_LIMIT
+from ..crash import killed_before_the_rename
 
-ROOT = Path(__file__).resolve().parents[2]
 # A secret in the Standard Webhooks form: whsec_ and 32 bytes in base64.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 HOOK = {"COMMENTS_WEBHOOK_URL": "http://127.0.0.1:9/hook", "COMMENTS_WEBHOOK_SECRET": SECRET}
@@ -116,33 +111,9 @@ def test_a_change_whose_events_cannot_be_written_is_not_stored(store_settings, t
     app_state(app).store.close()
 
 
-# A write killed after its events were written and before its file was renamed in: the
-# process kills itself (SIGKILL) as the rename of the thread's file comes.
-KILLED_BEFORE_THE_RENAME = """
-import json, os, signal, sys
-from comments_app import create_app
-
-settings = json.loads(sys.argv[1])
-client = create_app(settings).test_client()
-client.post("/api/comments", json={"author": "Ann", "text": "Kept"})
-replace = os.replace
-
-def killed(source, target):
-    if str(target).endswith("comments.json"):
-        os.kill(os.getpid(), signal.SIGKILL)
-    replace(source, target)
-
-os.replace = killed
-client.post("/api/comments", json={"author": "Bob", "text": "Never stored"})
-"""
-
-
 def test_events_of_a_write_killed_before_its_rename_are_dropped(tmp_path):
     settings = {"COMMENTS_FILE": str(tmp_path / "comments.json"), **NO_RATE_LIMIT, **HOOK}
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    script = [sys.executable, "-c", KILLED_BEFORE_THE_RENAME, json.dumps(settings)]
-    done = subprocess.run(script, env=env, timeout=60, check=False)
-    assert done.returncode == -signal.SIGKILL
+    killed_before_the_rename(settings, {"author": "Bob", "text": "Never stored"})
     store = app_state(create_app(settings)).store
     # Both writes put their events in; the second's version never became the file.
     assert [item.comment["text"] for item in store.outbox.listing()] == ["Kept", "Never stored"]

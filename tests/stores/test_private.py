@@ -5,10 +5,6 @@ imports carry the contacts."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,8 +18,8 @@ from comments_app.stores.backup import encode_export, read_export, take_contacts
 from comments_app.stores.private import Contact, address_key
 
 from ..conftest import NO_RATE_LIMIT, flask_cli
+from ..crash import killed_before_the_rename
 
-ROOT = Path(__file__).resolve().parents[2]
 EMAIL = "ann.private@example.org"
 
 
@@ -173,32 +169,9 @@ def test_an_export_with_a_bad_email_is_refused_naming_the_item():
         read_export(body)
 
 
-# A write killed after its contact was written and before its file was renamed in.
-KILLED_BEFORE_THE_RENAME = """
-import json, os, signal, sys
-from comments_app import create_app
-
-settings = json.loads(sys.argv[1])
-client = create_app(settings).test_client()
-client.post("/api/comments", json={"author": "Ann", "text": "Kept"})
-replace = os.replace
-
-def killed(source, target):
-    if str(target).endswith("comments.json"):
-        os.kill(os.getpid(), signal.SIGKILL)
-    replace(source, target)
-
-os.replace = killed
-client.post("/api/comments", json={"author": "Bob", "text": "Lost", "email": "bob@example.org"})
-"""
-
-
 def test_the_email_of_a_write_killed_before_its_rename_goes_to_nobody(tmp_path):
     settings = {"COMMENTS_FILE": str(tmp_path / "comments.json"), **NO_RATE_LIMIT}
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    script = [sys.executable, "-c", KILLED_BEFORE_THE_RENAME, json.dumps(settings)]
-    done = subprocess.run(script, env=env, timeout=60, check=False)
-    assert done.returncode == -signal.SIGKILL
+    killed_before_the_rename(settings, {"author": "Bob", "text": "Lost", "email": "bob@example.org"})
     store = app_state(create_app(settings)).store
     # The lost comment's id is given out again, to a comment with no email: Bob's
     # address must not become Cid's.

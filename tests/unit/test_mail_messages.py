@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -107,17 +108,9 @@ def test_a_published_comment_has_no_publish_link(settings):
 
 
 @pytest.fixture(scope="module")
-def siteless(tmp_path_factory):
+def siteless(settings):
     """The settings without COMMENTS_SITE_URL: links lead to the comment server's own page."""
-    folder = tmp_path_factory.mktemp("siteless")
-    return config.load(
-        {
-            "COMMENTS_FILE": str(folder / "comments.json"),
-            "COMMENTS_SMTP_URL": "smtp://127.0.0.1:2525",
-            "COMMENTS_MAIL_FROM": "comments@example.org",
-            "COMMENTS_PUBLIC_URL": PUBLIC,
-        }
-    )
+    return replace(settings, site_url="")
 
 
 def page_links(mail: EmailMessage) -> list[str]:
