@@ -155,9 +155,11 @@ class Worker(GeventWorker):
         super().init_process()
 
     def handle_request(self, listener_name, req, sock, addr) -> None:
-        """Handle a request. A send that timed out is a client that stopped reading an
-        event stream (web/api/events.py sets the timeout): one line, no traceback, and
-        hang up. StopIteration is how gunicorn is told to close the connection."""
+        """Handle a request, then let the worker's other connections have their turn.
+
+        A send that timed out is a client that stopped reading an event stream
+        (web/api/events.py sets the timeout): one line, no traceback, and hang up.
+        StopIteration is how gunicorn is told to close the connection."""
         try:
             super().handle_request(listener_name, req, sock, addr)
         except TimeoutError:
@@ -167,6 +169,13 @@ class Worker(GeventWorker):
             # A request that ended after SIGTERM (an event stream stop_all ended) keeps no
             # connection open: the worker would wait for the client's next request.
             raise StopIteration
+        # gevent reads a socket without waiting when the bytes are there already, so a
+        # client that sends its next request at once (or pipelines) would keep the loop
+        # from request to request while the worker's other clients wait: under mixed
+        # load a reader's GET waited tens of milliseconds before it was even read
+        # (docs/performance.md). The next request of this connection is read after the
+        # connections that are ready now.
+        gevent.sleep(0)
 
     def handle_exit(self, sig, frame) -> None:
         """Stop as gunicorn does on SIGTERM, and end every event stream now: a stream never
