@@ -1,13 +1,17 @@
-"""gunicorn's gevent worker, answering what it refuses itself in the app's one error shape.
+"""gunicorn's gevent worker: its connections take turns, and what it refuses itself is
+answered in the app's one error shape.
 
-A request that breaks HTTP (a request line over `limit_request_line`, too many or too large
-headers, malformed framing, an `Expect` or `Transfer-Encoding` it cannot meet) never reaches
-the app: the worker's parser refuses it, and gunicorn's own answer is an HTML page that
-echoes the offending bytes. This worker keeps the status gunicorn chooses for each refusal
-(gunicorn/workers/base.py, `handle_error`) and answers it as the app answers its errors:
-`{"error": "..."}` as JSON, with the headers every answer carries, saying why in words of
-its own. Nothing of the client's bytes comes back, nor goes to the log line, where a
-header line without its colon could be a password.
+Turns: a greenlet gives the loop back after each request (Worker.handle_request), so a
+client that sends request after request never keeps the worker from its other clients.
+
+Refusals: a request that breaks HTTP (a request line over `limit_request_line`, too many or
+too large headers, malformed framing, an `Expect` or `Transfer-Encoding` it cannot meet)
+never reaches the app: the worker's parser refuses it, and gunicorn's own answer is an HTML
+page that echoes the offending bytes. This worker keeps the status gunicorn chooses for each
+refusal (gunicorn/workers/base.py, `handle_error`) and answers it as the app answers its
+errors: `{"error": "..."}` as JSON, with the headers every answer carries, saying why in
+words of its own. Nothing of the client's bytes comes back, nor goes to the log line, where
+a header line without its colon could be a password.
 """
 
 from __future__ import annotations
@@ -146,7 +150,8 @@ def answer(status: int, message: str, headers: Iterable[tuple[str, str]], date: 
 
 
 class Worker(GeventWorker):
-    """gunicorn's gevent worker, whose own answers are JSON in the app's error shape."""
+    """gunicorn's gevent worker, whose connections take turns and whose own answers are JSON
+    in the app's error shape."""
 
     def init_process(self) -> None:
         # Read here, after the fork: gunicorn.conf.py has checked the same settings already.
