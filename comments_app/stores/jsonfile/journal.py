@@ -15,7 +15,6 @@ Every process reads the journal's new lines once, keeping the entries in memory.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from collections.abc import Iterable
@@ -56,24 +55,30 @@ class Journal:
     # Writing: called by the store's writer, holding the store's lock.
 
     def append(self, previous: int, new: int, ids: Iterable[int]) -> None:
-        """Add the entry of one new version, durably, before that version is renamed in."""
+        """Add the entry of one new version, durably, before that version is renamed in.
+
+        Six system calls: under gevent the writer's thread takes the GIL back from a busy
+        event loop after each one, while it holds the store's lock."""
         line = encode_entry(previous, new, ids)
-        with contextlib.suppress(FileNotFoundError):
-            if os.stat(self.path).st_size > self.max_bytes:
-                self._shorten()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        fd = self._open()
         try:
             size = os.fstat(fd).st_size
+            if size > self.max_bytes:
+                os.close(fd)
+                fd = -1
+                self._shorten()
+                fd = self._open()
+                size = os.fstat(fd).st_size
             # After a torn line (a crash mid-append), start a line of our own.
-            write_all(fd, (b"\n" if size and self._ends_torn(size) else b"") + line)
+            torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+            write_all(fd, (b"\n" if torn else b"") + line)
             os.fsync(fd)
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
 
-    def _ends_torn(self, size: int) -> bool:
-        with open(self.path, "rb") as file:
-            file.seek(size - 1)
-            return file.read(1) != b"\n"
+    def _open(self) -> int:
+        return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
 
     def _shorten(self) -> None:
         """Keep the newer half of the entries, replacing the file atomically."""
