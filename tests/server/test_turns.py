@@ -14,6 +14,8 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from ..conftest import eventually
+
 PIPELINED = 4000
 
 
@@ -44,7 +46,7 @@ def test_a_client_sending_request_after_request_does_not_hold_its_worker(start_s
     reader.start()
     request = f"GET /api/comments HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
     busy.sendall(request * PIPELINED)
-    other.request("GET", "/healthz")
+    other.request("GET", "/healthz?turn")
     assert other.getresponse().status == 200
     busy.shutdown(socket.SHUT_WR)
     reader.join(60)
@@ -52,10 +54,12 @@ def test_a_client_sending_request_after_request_does_not_hold_its_worker(start_s
     assert reader.received.count(b"HTTP/1.1 200 ") == PIPELINED  # every one answered
 
     # The access log is in the order the worker answered: how many of the busy client's
-    # requests went before the other client's second one.
+    # requests went before the other client's second one. Its line is written just after
+    # its answer is sent: wait for it.
+    assert eventually(lambda: '"GET /healthz?turn ' in server.output(), True)
     answered = [line for line in server.output().splitlines() if '"GET /' in line]
-    last_health = max(n for n, line in enumerate(answered) if '"GET /healthz ' in line)
-    before = sum('"GET /api/comments ' in line for line in answered[:last_health])
+    turn = next(n for n, line in enumerate(answered) if '"GET /healthz?turn ' in line)
+    before = sum('"GET /api/comments ' in line for line in answered[:turn])
     # In turns, the other client waits for the few requests answered before its own
     # arrived; without them, for every one the busy client had sent.
     assert before < PIPELINED // 2, f"the other client waited for {before} of {PIPELINED} requests"
